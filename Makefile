@@ -1,0 +1,17 @@
+# The two commands: `make run` (install what is missing, start the service with
+# demo data) and `make test` (install what is missing, lint, type-check, test).
+.PHONY: setup run test lint
+
+setup:
+	./scripts/setup.sh
+
+run: setup
+	.venv/bin/ivr serve --demo
+
+lint: setup
+	.venv/bin/ruff check .
+	.venv/bin/ruff format --check .
+	.venv/bin/mypy
+
+test: lint
+	.venv/bin/pytest

@@ -1,0 +1,1 @@
+"""Asterisk IVR for the vendor's partner support line."""

@@ -1,0 +1,148 @@
+"""The support line's records: resellers, systems, tickets and call records.
+
+Plain data only: no I/O, no Redis, no AGI. Times are timezone-aware datetimes.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+ACCOUNT_RE = re.compile(r"^[0-9]{3,12}$")
+HOST_ID_RE = re.compile(r"^[0-9]{3,16}$")
+PIN_RE = re.compile(r"^[0-9]{4,12}$")
+# Caller-ID numbers as stored for recognition: digits with an optional leading +.
+PHONE_RE = re.compile(r"^\+?[0-9]{3,20}$")
+
+EMERGENCY_TITLE = "Emergency \u2013 System Down"
+NORMAL_TITLE = "Support request"
+
+
+class Tier(StrEnum):
+    """Support tier of a system's contract (from the vendor's published terms)."""
+
+    STANDARD = "standard"
+    PREMIUM = "premium"
+    PREMIUM_PLUS = "premium_plus"
+
+
+class ResellerStatus(StrEnum):
+    """Whether a reseller may use the support line."""
+
+    ACTIVE = "active"
+    SUSPENDED = "suspended"
+
+
+class TicketStatus(StrEnum):
+    """Lifecycle of a ticket."""
+
+    OPEN = "open"
+    ACKNOWLEDGED = "acknowledged"
+    RESOLVED = "resolved"
+
+
+class Route(StrEnum):
+    """Where the dialplan sends the call after the service has decided (IVR_ROUTE)."""
+
+    QUEUE = "queue"
+    ONCALL = "oncall"
+    RENEWALS = "renewals"
+    CLOSED = "closed"
+    HANGUP = "hangup"
+
+
+def normalize_phone(raw: str) -> str | None:
+    """Canonical form of a North American caller-ID number, or None if it is not one.
+
+    ``+1 214-555-0100``, ``12145550100`` and ``2145550100`` all become ``2145550100``;
+    other numbers keep their digits (and leading ``+``) unchanged.
+    """
+    text = raw.strip()
+    plus = text.startswith("+")
+    digits = re.sub(r"[\s().-]", "", text.removeprefix("+"))
+    if not digits.isdigit() or not 3 <= len(digits) <= 20:
+        return None
+    if len(digits) == 11 and digits.startswith("1"):
+        return digits[1:]
+    if len(digits) == 10:
+        return digits
+    return ("+" if plus else "") + digits
+
+
+@dataclass(frozen=True, slots=True)
+class Reseller:
+    """A partner that calls on behalf of its end customers."""
+
+    account: str
+    name: str
+    phones: tuple[str, ...] = ()
+    status: ResellerStatus = ResellerStatus.ACTIVE
+
+    @property
+    def active(self) -> bool:
+        """True when the reseller may open tickets."""
+        return self.status is ResellerStatus.ACTIVE
+
+
+@dataclass(frozen=True, slots=True)
+class System:
+    """A customer system in the registry, keyed by its Host ID."""
+
+    host_id: str
+    reseller_account: str
+    end_customer: str
+    system_type: str
+    software_release: str
+    tier: Tier
+    support_expires: dt.date
+    warranty_expires: dt.date | None = None
+
+    def covered_on(self, day: dt.date) -> bool:
+        """A contract is active when ``day`` is on or before its expiry date."""
+        return day <= self.support_expires
+
+
+@dataclass(frozen=True, slots=True)
+class Ticket:
+    """A trouble ticket opened by a call."""
+
+    number: str
+    created: dt.datetime
+    reseller_account: str
+    host_id: str
+    end_customer: str
+    system_type: str
+    software_release: str
+    tier: Tier
+    emergency: bool
+    title: str
+    sla_due: dt.datetime
+    call_id: str
+    scenario: str = ""
+    status: TicketStatus = TicketStatus.OPEN
+    acknowledged_by: str = ""
+    acknowledged_at: dt.datetime | None = None
+
+
+@dataclass(slots=True)
+class CallRecord:
+    """One record per call: what happened, step by step, and how it ended."""
+
+    call_id: str
+    started: dt.datetime
+    caller_id: str
+    route_name: str
+    ended: dt.datetime | None = None
+    steps: list[str] = field(default_factory=list)
+    reseller_account: str = ""
+    host_id: str = ""
+    menu_choice: str = ""
+    decision: str = ""
+    ticket: str = ""
+    outcome: str = ""
+
+    def step(self, name: str) -> None:
+        """Note that the call passed a step (``authenticated``, ``host_id``, ...)."""
+        self.steps.append(name)
