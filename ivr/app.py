@@ -1,0 +1,151 @@
+"""Wires the parts together and owns their lifetimes: Redis, stores, FastAGI server."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import datetime as dt
+import logging
+import signal
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
+
+from redis.asyncio import Redis
+
+from ivr.agi.server import FastAgiServer, ServerLimits
+from ivr.config import Settings
+from ivr.domain.calendar import SupportCalendar
+from ivr.flows.routes import route_table
+from ivr.flows.support_line import SupportLineDeps
+from ivr.pins import PinHasher
+from ivr.redis_server import managed_redis
+from ivr.store.calls import CallStore
+from ivr.store.directory import Directory
+from ivr.store.lockout import Lockout, LockoutPolicy
+from ivr.store.tickets import TicketStore
+
+log = logging.getLogger("ivr")
+
+
+def now_utc() -> dt.datetime:
+    """The real clock, injected into flows (tests pass their own)."""
+    return dt.datetime.now(dt.UTC)
+
+
+@dataclass(frozen=True, slots=True)
+class Services:
+    """The stores and helpers every entry point shares."""
+
+    redis: Redis
+    directory: Directory
+    lockout: Lockout
+    tickets: TicketStore
+    calls: CallStore
+    pins: PinHasher
+    calendar: SupportCalendar
+
+
+def build_services(redis: Redis, settings: Settings, pins: PinHasher | None = None) -> Services:
+    """Stores over one Redis client, configured from settings."""
+    return Services(
+        redis=redis,
+        directory=Directory(redis),
+        lockout=Lockout(
+            redis,
+            LockoutPolicy(
+                max_failures=settings.pin_max_failures,
+                window_seconds=settings.failure_window_seconds,
+                lock_seconds=settings.lockout_seconds,
+            ),
+        ),
+        tickets=TicketStore(redis),
+        calls=CallStore(redis),
+        pins=pins or PinHasher(),
+        calendar=SupportCalendar(tz=settings.timezone, wall_clock_sla=settings.sla_wall_clock),
+    )
+
+
+def flow_deps(
+    services: Services, settings: Settings, clock: Callable[[], dt.datetime] = now_utc
+) -> SupportLineDeps:
+    """What the support-line flow needs, from the shared services."""
+    return SupportLineDeps(
+        directory=services.directory,
+        lockout=services.lockout,
+        tickets=services.tickets,
+        calls=services.calls,
+        pins=services.pins,
+        calendar=services.calendar,
+        queues=settings.queues,
+        clock=clock,
+    )
+
+
+def redis_client(url: str) -> Redis:
+    """A client with timeouts on every network wait."""
+    client: Redis = Redis.from_url(
+        url,
+        decode_responses=True,
+        socket_connect_timeout=2,
+        socket_timeout=5,
+        health_check_interval=30,
+    )
+    return client
+
+
+@contextlib.asynccontextmanager
+async def open_redis(settings: Settings, *, hold: bool = False) -> AsyncIterator[Redis]:
+    """The configured Redis, or the data directory's managed one."""
+    if settings.redis_url:
+        client = redis_client(settings.redis_url)
+        try:
+            yield client
+        finally:
+            await client.aclose()
+        return
+    async with managed_redis(settings.data_dir, hold=hold) as url:
+        client = redis_client(url)
+        try:
+            yield client
+        finally:
+            await client.aclose()
+
+
+def build_agi_server(
+    services: Services, settings: Settings, clock: Callable[[], dt.datetime] = now_utc
+) -> FastAgiServer:
+    """The FastAGI server with every route."""
+    return FastAgiServer(
+        route_table(flow_deps(services, settings, clock)),
+        sounds_prefix=settings.sounds_prefix,
+        recording_dir=settings.recording_dir,
+        allow=settings.agi_allow,
+        limits=ServerLimits(
+            header_timeout=settings.agi_header_timeout,
+            command_timeout=settings.agi_command_timeout,
+            max_connections=settings.agi_max_connections,
+        ),
+    )
+
+
+async def serve(settings: Settings, *, demo: bool = False) -> None:
+    """Run the service until SIGINT or SIGTERM."""
+    from ivr.demo import load_demo  # noqa: PLC0415  (demo data only when asked)
+
+    async with open_redis(settings, hold=True) as redis:
+        await redis.ping()
+        services = build_services(redis, settings)
+        if demo:
+            await load_demo(services)
+        server = build_agi_server(services, settings)
+        await server.start(settings.agi_host, settings.agi_port)
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        log.info("ivr serve ready (Ctrl-C to stop)")
+        try:
+            await stop.wait()
+        finally:
+            log.info("stopping: %d calls in progress", server.active_calls)
+            await server.close()

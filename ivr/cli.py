@@ -1,0 +1,262 @@
+"""The ``ivr`` command: a thin layer over the package's functions.
+
+``main(argv)`` returns the exit status, so tests call it as a user types it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import dataclasses
+import json
+import logging
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TextIO
+
+from redis.exceptions import RedisError
+
+from ivr import app
+from ivr.agi.simulator import CallResult, FakeAsterisk, SimulatedCall
+from ivr.config import ConfigError, Settings, load_settings
+from ivr.domain.imports import ImportRejected
+from ivr.domain.records import PIN_RE, Ticket
+from ivr.imports_service import import_resellers, import_systems
+from ivr.redis_server import RedisUnavailable
+from ivr.variables import Var
+
+log = logging.getLogger("ivr.cli")
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="ivr", description="Partner support line IVR.")
+    parser.add_argument("--data-dir", type=Path, help="where the managed Redis keeps its data")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    serve = sub.add_parser("serve", help="run the FastAGI service")
+    serve.add_argument("--agi-host", help="listen address (default 127.0.0.1)")
+    serve.add_argument("--agi-port", type=int, help="FastAGI port (default 4573)")
+    serve.add_argument("--demo", action="store_true", help="load the demo resellers and systems")
+
+    imp = sub.add_parser("import", help="import resellers or systems from CSV")
+    imp.add_argument("kind", choices=["resellers", "systems"])
+    imp.add_argument("file", type=Path)
+
+    pin = sub.add_parser("pin", help="reseller PINs")
+    pin_sub = pin.add_subparsers(dest="pin_command", required=True)
+    pin_set = pin_sub.add_parser("set", help="set a reseller's PIN, read from stdin")
+    pin_set.add_argument("account")
+
+    call = sub.add_parser("call", help="place a simulated call against a FastAGI server")
+    call.add_argument("--from", dest="caller", required=True, help="caller-ID number")
+    call.add_argument("--to", default="2145565917", help="dialled number")
+    call.add_argument(
+        "--dtmf", default="", help='keys per prompt, space-separated; "" (two spaces) = silence'
+    )
+    call.add_argument("--route", default="support-line", help="FastAGI script (route?query)")
+    call.add_argument("--agi-host", default=None)
+    call.add_argument("--agi-port", type=int, default=None)
+    call.add_argument("--hangup-at", type=int, default=None, help="hang up at command N")
+    call.add_argument("--json", action="store_true", help="one JSON object")
+
+    tickets = sub.add_parser("tickets", help="list tickets, or show one")
+    tickets.add_argument("--json", action="store_true")
+    tickets.add_argument("--limit", type=int, default=50)
+    tickets_sub = tickets.add_subparsers(dest="tickets_command")
+    show = tickets_sub.add_parser("show", help="one ticket")
+    show.add_argument("number")
+    show.add_argument("--json", action="store_true", dest="show_json")
+
+    sub.add_parser("demo", help="load the demo data into Redis")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None, stdin: TextIO | None = None) -> int:
+    """Run one ``ivr`` command; return its exit status."""
+    args = _parser().parse_args(argv)
+    try:
+        settings = load_settings()
+    except ConfigError as exc:
+        print(f"ivr: configuration error: {exc}", file=sys.stderr)
+        return 2
+    if args.data_dir is not None:
+        settings = settings.with_overrides(data_dir=args.data_dir)
+    logging.basicConfig(
+        level=settings.log_level,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+    try:
+        return asyncio.run(_dispatch(args, settings, stdin or sys.stdin))
+    except ConfigError as exc:
+        print(f"ivr: configuration error: {exc}", file=sys.stderr)
+        return 2
+    except RedisUnavailable as exc:
+        print(f"ivr: {exc}", file=sys.stderr)
+        return 1
+    except (RedisError, OSError) as exc:
+        print(f"ivr: cannot reach Redis or the service: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+
+
+async def _dispatch(args: argparse.Namespace, settings: Settings, stdin: TextIO) -> int:
+    match args.command:
+        case "serve":
+            changes: dict[str, object] = {}
+            if args.agi_host:
+                changes["agi_host"] = args.agi_host
+            if args.agi_port is not None:
+                changes["agi_port"] = args.agi_port
+            settings = settings.with_overrides(**changes)
+            settings.check()
+            await app.serve(settings, demo=args.demo)
+            return 0
+        case "import":
+            return await _import(settings, args.kind, args.file)
+        case "pin":
+            return await _pin_set(settings, args.account, stdin)
+        case "call":
+            return await _call(settings, args)
+        case "tickets":
+            return await _tickets(settings, args)
+        case "demo":
+            from ivr.demo import load_demo  # noqa: PLC0415
+
+            async with app.open_redis(settings) as redis:
+                await load_demo(app.build_services(redis, settings))
+            print("demo data loaded")
+            return 0
+    return 2  # pragma: no cover - argparse rejects unknown commands
+
+
+async def _import(settings: Settings, kind: str, path: Path) -> int:
+    try:
+        text = await asyncio.to_thread(path.read_text, encoding="utf-8-sig")
+    except (OSError, UnicodeDecodeError) as exc:
+        print(f"ivr: cannot read {path}: {exc}", file=sys.stderr)
+        return 1
+    async with app.open_redis(settings) as redis:
+        services = app.build_services(redis, settings)
+        try:
+            if kind == "resellers":
+                count = await import_resellers(services, text)
+            else:
+                count = await import_systems(services, text)
+        except ImportRejected as exc:
+            print(f"ivr: {path} rejected, nothing imported:\n{exc}", file=sys.stderr)
+            return 1
+    print(f"imported {count} {kind} from {path}")
+    return 0
+
+
+async def _pin_set(settings: Settings, account: str, stdin: TextIO) -> int:
+    if stdin.isatty():
+        import getpass  # noqa: PLC0415
+
+        pin = getpass.getpass("New PIN: ").strip()
+    else:
+        pin = stdin.readline().strip()
+    if not PIN_RE.match(pin):
+        print("ivr: a PIN is 4 to 12 digits (read from stdin)", file=sys.stderr)
+        return 1
+    async with app.open_redis(settings) as redis:
+        services = app.build_services(redis, settings)
+        pin_hash = await services.pins.hash(pin)
+        if not await services.directory.set_pin_hash(account, pin_hash):
+            print(f"ivr: no reseller with account {account}", file=sys.stderr)
+            return 1
+    print(f"PIN set for account {account}")
+    return 0
+
+
+async def _call(settings: Settings, args: argparse.Namespace) -> int:
+    from ivr.prompts import sound_exists  # noqa: PLC0415
+
+    host = args.agi_host or ("127.0.0.1" if settings.agi_host == "0.0.0.0" else settings.agi_host)  # noqa: S104
+    port = args.agi_port if args.agi_port is not None else settings.agi_port
+    call = SimulatedCall(
+        caller_id=args.caller,
+        dialed=args.to,
+        script=args.route,
+        answers=SimulatedCall.parse_dtmf(args.dtmf),
+        hangup_at=args.hangup_at,
+        sound_exists=sound_exists(settings.sounds_prefix),
+        strict=False,
+    )
+    try:
+        result = await FakeAsterisk(host, port).place(call)
+    except OSError as exc:
+        print(f"ivr: cannot reach the FastAGI server at {host}:{port}: {exc}", file=sys.stderr)
+        return 1
+    if args.json:
+        print(json.dumps(call_json(result), indent=2))
+    else:
+        _print_call(result)
+    return 0
+
+
+def call_json(result: CallResult) -> dict[str, object]:
+    """The ``ivr call --json`` object."""
+    variables = {k: v for k, v in result.variables.items() if k.startswith("IVR_")}
+    return {
+        "route": variables.get(Var.ROUTE.value, ""),
+        "fastagi_route": result.route,
+        "variables": variables,
+        "ticket": variables.get(Var.TICKET.value) or None,
+        "hung_up_by": result.hung_up_by or None,
+        "transcript": [str(step) for step in result.steps],
+        "problems": result.violations,
+    }
+
+
+def _print_call(result: CallResult) -> None:
+    for step in result.steps:
+        print(step)
+    route = result.variables.get(Var.ROUTE.value, "(none: the dialplan falls back to the queue)")
+    print(f"-> route: {route}")
+    for problem in result.violations:
+        print(f"!! {problem}")
+
+
+async def _tickets(settings: Settings, args: argparse.Namespace) -> int:
+    async with app.open_redis(settings) as redis:
+        services = app.build_services(redis, settings)
+        if args.tickets_command == "show":
+            ticket = await services.tickets.get(args.number)
+            if ticket is None:
+                print(f"ivr: no ticket {args.number}", file=sys.stderr)
+                return 1
+            if args.show_json or args.json:
+                print(json.dumps(ticket_json(ticket), indent=2))
+            else:
+                for key, value in ticket_json(ticket).items():
+                    print(f"{key:>18}: {value}")
+            return 0
+        tickets = await services.tickets.recent(args.limit)
+    if args.json:
+        print(json.dumps([ticket_json(t) for t in tickets], indent=2))
+        return 0
+    if not tickets:
+        print("no tickets")
+    for t in tickets:
+        flag = "EMERGENCY" if t.emergency else "normal"
+        print(
+            f"{t.number}  {t.created.astimezone(settings.timezone):%Y-%m-%d %H:%M}  "
+            f"{t.status.value:<12} {t.tier.value:<12} {flag:<9} {t.host_id}  {t.end_customer}"
+        )
+    return 0
+
+
+def ticket_json(ticket: Ticket) -> dict[str, object]:
+    """A ticket as JSON-ready data (dates in ISO 8601)."""
+    out: dict[str, object] = {}
+    for key, value in dataclasses.asdict(ticket).items():
+        out[key] = value.isoformat() if hasattr(value, "isoformat") else value
+    return out
+
+
+if __name__ == "__main__":  # pragma: no cover
+    raise SystemExit(main())

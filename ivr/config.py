@@ -1,0 +1,233 @@
+"""Settings: parsed once from the environment into one typed object, passed down.
+
+Every variable has a default that works on a single box; a bad value stops the
+service at start-up with a message naming the variable, the value and what is
+expected.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import TypeVar
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from ivr.domain.records import Tier
+
+T = TypeVar("T")
+_QUEUE_RE = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+_PREFIX_RE = re.compile(r"^[A-Za-z0-9_/-]{0,64}$")
+_PATH_RE = re.compile(r"^/[A-Za-z0-9_./-]{0,200}$")
+IpNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+class ConfigError(ValueError):
+    """A setting has a bad value; the message says which and why."""
+
+
+@dataclass(frozen=True, slots=True)
+class Queues:
+    """Asterisk queue names the service hands to the dialplan."""
+
+    standard: str = "support-standard"
+    premium: str = "support-premium"
+    premium_plus: str = "support-premium-plus"
+    general: str = "support-general"
+    renewals: str = "support-renewals"
+
+    def for_tier(self, tier: Tier) -> str:
+        """The support queue of a tier."""
+        return {
+            Tier.STANDARD: self.standard,
+            Tier.PREMIUM: self.premium,
+            Tier.PREMIUM_PLUS: self.premium_plus,
+        }[tier]
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    """Everything the service can be told from outside."""
+
+    redis_url: str | None = None
+    data_dir: Path = field(default_factory=lambda: Path.home() / ".local/share/ivr")
+    agi_host: str = "127.0.0.1"
+    agi_port: int = 4573
+    agi_allow: tuple[IpNetwork, ...] = ()
+    agi_max_connections: int = 2000
+    agi_header_timeout: float = 10.0
+    agi_command_timeout: float = 30.0
+    timezone: ZoneInfo = field(default_factory=lambda: ZoneInfo("America/Chicago"))
+    queues: Queues = field(default_factory=Queues)
+    sounds_prefix: str = "ivr"
+    recording_dir: str = "/var/spool/asterisk/ivr"
+    pin_max_failures: int = 6
+    lockout_seconds: int = 1800
+    failure_window_seconds: int = 3600
+    sla_wall_clock: bool = False
+    log_level: str = "INFO"
+
+    def with_overrides(self, **changes: object) -> Settings:
+        """A copy with some fields replaced (command-line options)."""
+        return replace(self, **changes)  # type: ignore[arg-type]
+
+    def check(self) -> None:
+        """Cross-field rules: listening beyond loopback needs an allow-list."""
+        host = ipaddress.ip_address(self.agi_host) if _is_ip(self.agi_host) else None
+        if (host is None or not host.is_loopback) and not self.agi_allow:
+            raise ConfigError(
+                f"IVR_AGI_HOST={self.agi_host} listens beyond loopback: set IVR_AGI_ALLOW to "
+                "the Asterisk addresses (e.g. 10.0.0.5,10.0.1.0/24)"
+            )
+
+
+def _is_ip(text: str) -> bool:
+    try:
+        ipaddress.ip_address(text)
+    except ValueError:
+        return False
+    return True
+
+
+def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
+    """Parse ``IVR_*`` variables; raise ``ConfigError`` naming the first bad one."""
+    env = os.environ if environ is None else environ
+    base = Settings()
+
+    def get(name: str, parse: Callable[[str, str], T], default: T) -> T:
+        raw = env.get(name)
+        if raw is None or raw.strip() == "":
+            return default
+        return parse(name, raw.strip())
+
+    queues = Queues(
+        standard=get("IVR_QUEUE_STANDARD", _queue, base.queues.standard),
+        premium=get("IVR_QUEUE_PREMIUM", _queue, base.queues.premium),
+        premium_plus=get("IVR_QUEUE_PREMIUM_PLUS", _queue, base.queues.premium_plus),
+        general=get("IVR_QUEUE_GENERAL", _queue, base.queues.general),
+        renewals=get("IVR_QUEUE_RENEWALS", _queue, base.queues.renewals),
+    )
+    settings = Settings(
+        redis_url=get("IVR_REDIS_URL", _redis_url, None),
+        data_dir=get("IVR_DATA_DIR", lambda _n, v: Path(v).expanduser(), base.data_dir),
+        agi_host=get("IVR_AGI_HOST", _host, base.agi_host),
+        agi_port=get("IVR_AGI_PORT", _port, base.agi_port),
+        agi_allow=get("IVR_AGI_ALLOW", _networks, base.agi_allow),
+        agi_max_connections=get(
+            "IVR_AGI_MAX_CONNECTIONS", _int_range(1, 100_000), base.agi_max_connections
+        ),
+        agi_header_timeout=get(
+            "IVR_AGI_HEADER_TIMEOUT", _float_range(0.1, 300), base.agi_header_timeout
+        ),
+        agi_command_timeout=get(
+            "IVR_AGI_COMMAND_TIMEOUT", _float_range(1, 600), base.agi_command_timeout
+        ),
+        timezone=get("IVR_TIMEZONE", _zone, base.timezone),
+        queues=queues,
+        sounds_prefix=get("IVR_SOUNDS_PREFIX", _pattern(_PREFIX_RE), base.sounds_prefix),
+        recording_dir=get("IVR_RECORDING_DIR", _pattern(_PATH_RE), base.recording_dir),
+        pin_max_failures=get("IVR_PIN_MAX_FAILURES", _int_range(1, 100), base.pin_max_failures),
+        lockout_seconds=get("IVR_LOCKOUT_SECONDS", _int_range(1, 86400 * 7), base.lockout_seconds),
+        failure_window_seconds=get(
+            "IVR_FAILURE_WINDOW_SECONDS", _int_range(1, 86400 * 7), base.failure_window_seconds
+        ),
+        sla_wall_clock=get("IVR_SLA_WALL_CLOCK", _bool, base.sla_wall_clock),
+        log_level=get("IVR_LOG_LEVEL", _log_level, base.log_level),
+    )
+    settings.check()
+    return settings
+
+
+def _queue(name: str, value: str) -> str:
+    if not _QUEUE_RE.match(value):
+        raise ConfigError(f"{name}={value!r}: a queue name is 1-64 letters, digits, '_' or '-'")
+    return value
+
+
+def _redis_url(name: str, value: str) -> str:
+    if not value.startswith(("redis://", "rediss://", "unix://")):
+        raise ConfigError(f"{name}: expected redis://host:port/db, rediss://... or unix://path")
+    return value
+
+
+def _host(name: str, value: str) -> str:
+    if not re.fullmatch(r"[A-Za-z0-9.:-]{1,253}", value):
+        raise ConfigError(f"{name}={value!r}: expected an IP address or host name")
+    return value
+
+
+def _port(name: str, value: str) -> int:
+    return _int_range(0, 65535)(name, value)
+
+
+def _int_range(low: int, high: int) -> Callable[[str, str], int]:
+    def parse(name: str, value: str) -> int:
+        try:
+            number = int(value)
+        except ValueError:
+            raise ConfigError(f"{name}={value!r}: expected a whole number") from None
+        if not low <= number <= high:
+            raise ConfigError(f"{name}={number}: expected {low} to {high}")
+        return number
+
+    return parse
+
+
+def _float_range(low: float, high: float) -> Callable[[str, str], float]:
+    def parse(name: str, value: str) -> float:
+        try:
+            number = float(value)
+        except ValueError:
+            raise ConfigError(f"{name}={value!r}: expected a number of seconds") from None
+        if not low <= number <= high:
+            raise ConfigError(f"{name}={number}: expected {low} to {high} seconds")
+        return number
+
+    return parse
+
+
+def _networks(name: str, value: str) -> tuple[IpNetwork, ...]:
+    nets: list[IpNetwork] = []
+    for part in value.split(","):
+        try:
+            nets.append(ipaddress.ip_network(part.strip(), strict=False))
+        except ValueError:
+            raise ConfigError(f"{name}: {part.strip()!r} is not an IP address or CIDR") from None
+    return tuple(nets)
+
+
+def _zone(name: str, value: str) -> ZoneInfo:
+    try:
+        return ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ConfigError(
+            f"{name}={value!r}: not a time zone name such as America/Chicago"
+        ) from None
+
+
+def _bool(name: str, value: str) -> bool:
+    low = value.lower()
+    if low in {"1", "true", "yes", "on"}:
+        return True
+    if low in {"0", "false", "no", "off"}:
+        return False
+    raise ConfigError(f"{name}={value!r}: expected true or false")
+
+
+def _log_level(name: str, value: str) -> str:
+    upper = value.upper()
+    if upper not in {"DEBUG", "INFO", "WARNING", "ERROR"}:
+        raise ConfigError(f"{name}={value!r}: expected DEBUG, INFO, WARNING or ERROR")
+    return upper
+
+
+def _pattern(regex: re.Pattern[str]) -> Callable[[str, str], str]:
+    def parse(name: str, value: str) -> str:
+        if not regex.match(value):
+            raise ConfigError(f"{name}={value!r}: does not match {regex.pattern}")
+        return value
+
+    return parse

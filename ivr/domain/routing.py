@@ -1,0 +1,74 @@
+"""Where a call goes: one pure function of the caller's contract, the calendar and time."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Protocol
+
+from ivr.domain.records import Route, Tier
+
+# Asterisk's QUEUE_PRIO: a higher number is answered first. Premium Plus ahead of
+# Premium ahead of Standard; within a tier, emergencies ahead of the rest.
+_TIER_RANK = {Tier.STANDARD: 1, Tier.PREMIUM: 2, Tier.PREMIUM_PLUS: 3}
+EMERGENCY_BONUS = 5
+
+
+class Hours(Protocol):
+    """The part of the support calendar routing needs."""
+
+    def is_open(self, tier: Tier, at: dt.datetime) -> bool:
+        """Is the tier's phone support open at ``at``."""
+        ...
+
+    def next_opening(self, tier: Tier, at: dt.datetime) -> dt.datetime:
+        """The next time the tier opens (``at`` itself when open)."""
+        ...
+
+
+class QueueNames(Protocol):
+    """The queue names routing chooses from."""
+
+    general: str
+    renewals: str
+
+    def for_tier(self, tier: Tier) -> str:
+        """The support queue of a tier."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    """The routing decision the dialplan acts on."""
+
+    route: Route
+    queue: str = ""
+    priority: int = 0
+    next_opening: dt.datetime | None = None
+
+
+def queue_priority(tier: Tier, emergency: bool) -> int:
+    """QUEUE_PRIO for a call: tier rank times ten, plus five for an emergency."""
+    return _TIER_RANK[tier] * 10 + (EMERGENCY_BONUS if emergency else 0)
+
+
+def route_call(
+    tier: Tier, emergency: bool, at: dt.datetime, hours: Hours, queues: QueueNames
+) -> Decision:
+    """Open: the tier's queue; closed: Premium Plus on-call, others closed till next opening."""
+    priority = queue_priority(tier, emergency)
+    if hours.is_open(tier, at):
+        return Decision(Route.QUEUE, queues.for_tier(tier), priority)
+    if tier is Tier.PREMIUM_PLUS:
+        return Decision(Route.ONCALL, queues.for_tier(tier), priority)
+    return Decision(Route.CLOSED, next_opening=hours.next_opening(tier, at))
+
+
+def general_queue(queues: QueueNames) -> Decision:
+    """The safe route: the general support queue."""
+    return Decision(Route.QUEUE, queues.general, 0)
+
+
+def renewals(queues: QueueNames) -> Decision:
+    """An expired contract: the renewals team."""
+    return Decision(Route.RENEWALS, queues.renewals, 0)

@@ -1,0 +1,383 @@
+"""Route ``support-line``: the call flow of the vendor's support number.
+
+Greeting and menu, reseller authentication, Host ID, coverage, the ticket and the
+routing decision, as DESIGN.md "The call" describes. The flow speaks only to the
+``Channel`` interface and the stores; it ends by setting the ``IVR_*`` variables
+and returning, and the dialplan acts on them. Whatever goes wrong, the caller
+is sent to the general queue, and the call record is written.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import logging
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+
+from redis.exceptions import RedisError
+
+from ivr.channel import CallHungUp, Channel, ChannelFailure
+from ivr.domain.calendar import SupportCalendar
+from ivr.domain.records import (
+    EMERGENCY_TITLE,
+    NORMAL_TITLE,
+    CallRecord,
+    Route,
+    System,
+    Ticket,
+    TicketStatus,
+    Tier,
+    normalize_phone,
+)
+from ivr.domain.routing import Decision, QueueNames, general_queue, renewals, route_call
+from ivr.pins import PinHasher
+from ivr.prompts import Prompt
+from ivr.store.calls import CallStore
+from ivr.store.directory import Directory
+from ivr.store.lockout import Lockout
+from ivr.store.tickets import NewTicket, TicketStore
+from ivr.variables import Var
+
+log = logging.getLogger("ivr.flows.support_line")
+
+MENU_TIMEOUT = 5.0
+ENTRY_TIMEOUT = 7.0
+MAX_MENU_FAILURES = 3
+MAX_MENU_REPEATS = 10
+MAX_PIN_TRIES = 3
+MAX_HOST_ID_FAILURES = 3
+MAX_HOST_ID_ENTRIES = 6
+MAX_TICKET_TRIES = 3
+RECORD_SECONDS = 120
+RECORD_SILENCE_SECONDS = 5
+ANONYMOUS = "anonymous"
+
+_STATUS_PROMPT = {
+    TicketStatus.OPEN: Prompt.STATUS_OPEN,
+    TicketStatus.ACKNOWLEDGED: Prompt.STATUS_ACKNOWLEDGED,
+    TicketStatus.RESOLVED: Prompt.STATUS_RESOLVED,
+}
+_CLOSED_PROMPT = {Tier.STANDARD: Prompt.CLOSED_STANDARD, Tier.PREMIUM: Prompt.CLOSED_PREMIUM}
+
+
+class SentToGeneralQueue(Exception):
+    """The caller could not get further (menu, PIN, Host ID): the general queue."""
+
+
+@dataclass(frozen=True, slots=True)
+class SupportLineDeps:
+    """What the flow needs from the rest of the service."""
+
+    directory: Directory
+    lockout: Lockout
+    tickets: TicketStore
+    calls: CallStore
+    pins: PinHasher
+    calendar: SupportCalendar
+    queues: QueueNames
+    clock: Callable[[], dt.datetime]
+
+
+@dataclass(slots=True)
+class Outcome:
+    """What the dialplan is told when the flow returns."""
+
+    decision: Decision
+    ticket: Ticket | None = None
+    system: System | None = None
+    reseller: str = ""
+
+    def variables(self) -> dict[Var, str]:
+        """The ``IVR_*`` values, built only from validated data."""
+        values = {
+            Var.ROUTE: self.decision.route.value,
+            Var.QUEUE: self.decision.queue,
+            Var.QUEUE_PRIORITY: str(self.decision.priority) if self.decision.queue else "",
+            Var.RESELLER: self.reseller,
+        }
+        if self.system is not None:
+            values[Var.HOST_ID] = self.system.host_id
+            values[Var.TIER] = self.system.tier.value
+        if self.ticket is not None:
+            values[Var.TICKET] = self.ticket.number
+            values[Var.EMERGENCY] = "1" if self.ticket.emergency else "0"
+            values[Var.SLA_DUE] = self.ticket.sla_due.isoformat(timespec="seconds")
+        return {name: value for name, value in values.items() if value}
+
+
+class SupportLine:
+    """The ``support-line`` route handler."""
+
+    def __init__(self, deps: SupportLineDeps) -> None:
+        self._deps = deps
+
+    async def __call__(self, channel: Channel, query: Mapping[str, str]) -> None:
+        """Run one call; never raises for the caller's or the store's faults."""
+        deps = self._deps
+        record = CallRecord(
+            call_id=channel.call_id,
+            started=deps.clock(),
+            caller_id=normalize_phone(channel.caller_id) or ANONYMOUS,
+            route_name="support-line",
+        )
+        call = _Call(deps, channel, record)
+        try:
+            outcome = await call.run()
+            await call.finish(outcome)
+        except CallHungUp:
+            record.outcome = "hangup"
+            log.info("call=%s caller hung up after %s", record.call_id, record.steps or ["start"])
+        except (ChannelFailure, RedisError, OSError) as exc:
+            # The flow's boundary: log once, then the safe route, if the call still lives.
+            record.outcome = "error"
+            log.error("call=%s failed: %s: %s", record.call_id, type(exc).__name__, exc)
+            await call.rescue()
+        finally:
+            record.ended = deps.clock()
+            try:
+                await deps.calls.save(record)
+            except (RedisError, OSError) as exc:
+                log.error("call=%s call record not saved: %s", record.call_id, exc)
+
+
+class _Call:
+    """One call's state while the flow runs."""
+
+    def __init__(self, deps: SupportLineDeps, channel: Channel, record: CallRecord) -> None:
+        self.deps = deps
+        self.channel = channel
+        self.record = record
+        self.number = record.caller_id
+        self._locked = False
+
+    async def run(self) -> Outcome:
+        await self.channel.answer()
+        try:
+            choice = await self.menu()
+            account = await self.authenticate()
+        except SentToGeneralQueue:
+            return await self.to_general_queue()
+        self.record.reseller_account = account
+        if choice == "3":
+            return await self.ticket_status(account)
+        try:
+            system = await self.host_id(account)
+        except SentToGeneralQueue:
+            return await self.to_general_queue(account)
+        return await self.open_ticket(account, system, emergency=choice == "1")
+
+    async def finish(self, outcome: Outcome) -> None:
+        """Set the variables and note the decision; the dialplan does the rest."""
+        self.record.decision = outcome.decision.route.value
+        if not self.record.outcome:
+            self.record.outcome = outcome.decision.route.value
+        for name, value in outcome.variables().items():
+            await self.channel.set_variable(name, value)
+
+    async def rescue(self) -> None:
+        """After a failure: tell the caller and hand them to the general queue."""
+        decision = general_queue(self.deps.queues)
+        self.record.decision = decision.route.value
+        try:
+            # The prompt itself may be what is missing; the queue still answers.
+            with contextlib.suppress(ChannelFailure):
+                await self.channel.play(Prompt.TRANSFER_GENERAL)
+            await self.finish(Outcome(decision, reseller=self.record.reseller_account))
+        except (CallHungUp, ChannelFailure) as exc:
+            log.warning(
+                "call=%s could not hand over to the general queue: %s", self.record.call_id, exc
+            )
+
+    async def to_general_queue(self, account: str = "") -> Outcome:
+        await self.channel.play(Prompt.TRANSFER_GENERAL)
+        return Outcome(general_queue(self.deps.queues), reseller=account)
+
+    # Step 1: greeting and menu.
+    async def menu(self) -> str:
+        await self.channel.play(Prompt.WELCOME)
+        failures = repeats = 0
+        while failures < MAX_MENU_FAILURES:
+            keys = await self.channel.read_keys(Prompt.MAIN_MENU, 1, MENU_TIMEOUT)
+            if keys.digits in {"1", "2", "3"}:
+                self.record.menu_choice = keys.digits
+                self.record.step(f"menu:{keys.digits}")
+                return keys.digits
+            if keys.digits == "*" and repeats < MAX_MENU_REPEATS:
+                repeats += 1
+                continue
+            failures += 1
+            if keys.digits:
+                await self.channel.play(Prompt.INVALID_OPTION)
+        self.record.step("menu:none")
+        raise SentToGeneralQueue
+
+    # Step 2: account number and PIN.
+    async def authenticate(self) -> str:
+        deps, channel = self.deps, self.channel
+        known = None
+        if self.number != ANONYMOUS:
+            known = await deps.directory.account_for_phone(self.number)
+        if known is not None:
+            await channel.play(Prompt.WELCOME_BACK)
+        for attempt in range(MAX_PIN_TRIES):
+            if known is not None:
+                pin_keys = await channel.read_keys(Prompt.ENTER_PIN_OR_STAR, 12, ENTRY_TIMEOUT)
+                if pin_keys.digits.startswith("*"):
+                    known = None  # a different account from a shared phone
+            if known is None:
+                account = (await channel.read_keys(Prompt.ENTER_ACCOUNT, 12, ENTRY_TIMEOUT)).digits
+                pin_keys = await channel.read_keys(Prompt.ENTER_PIN, 12, ENTRY_TIMEOUT)
+            else:
+                account = known
+            pin = pin_keys.digits
+            if await self._verify(account, pin):
+                self.record.step("authenticated")
+                return account
+            if attempt < MAX_PIN_TRIES - 1 and not self._locked:
+                await channel.play(Prompt.AUTH_FAILED)
+            if self._locked:
+                break
+        self.record.step("auth:failed")
+        await channel.play(Prompt.AUTH_UNAVAILABLE)
+        raise SentToGeneralQueue
+
+    async def _verify(self, account: str, pin: str) -> bool:
+        """Check account and PIN; count a failure; never says which part was wrong."""
+        deps = self.deps
+        lookup = await deps.lockout.lookup(account or "none", self.number)
+        if lookup.locked:
+            self._locked = True
+            log.info("call=%s authentication refused: locked", self.record.call_id)
+            return False
+        ok = await deps.pins.verify(lookup.pin_hash, pin) if pin else False
+        if ok and lookup.active:
+            await deps.lockout.record_success(account)
+            return True
+        if ok:  # a suspended reseller with the right PIN: not a guess, not counted
+            self._locked = True
+            return False
+        if pin or account:
+            self._locked = await deps.lockout.record_failure(
+                account or "none", self.number, deps.clock()
+            )
+            if self._locked:
+                log.warning("call=%s lockout reached", self.record.call_id)
+        return False
+
+    # Step 3: Host ID, read back, confirmed.
+    async def host_id(self, account: str) -> System:
+        channel = self.channel
+        failures = entries = 0
+        while failures < MAX_HOST_ID_FAILURES and entries < MAX_HOST_ID_ENTRIES:
+            entries += 1
+            keys = await channel.read_keys(Prompt.ENTER_HOST_ID, 16, ENTRY_TIMEOUT)
+            if not keys.digits.isdigit():
+                failures += 1
+                await channel.play(Prompt.HOST_ID_NOT_FOUND)
+                continue
+            await channel.play(Prompt.HOST_ID_YOU_ENTERED)
+            await channel.say_digits(keys.digits)
+            confirm = await channel.read_keys(Prompt.HOST_ID_CONFIRM, 1, MENU_TIMEOUT)
+            if confirm.digits != "1":
+                continue  # 2, another key or silence: enter it again
+            system = await self.deps.directory.system(keys.digits)
+            if system is not None and system.reseller_account == account:
+                self.record.host_id = system.host_id
+                self.record.step("host_id")
+                return system
+            failures += 1
+            await channel.play(Prompt.HOST_ID_NOT_FOUND)
+        self.record.step("host_id:failed")
+        raise SentToGeneralQueue
+
+    # Steps 4 to 6: coverage, ticket, routing.
+    async def open_ticket(self, account: str, system: System, *, emergency: bool) -> Outcome:
+        deps, channel = self.deps, self.channel
+        now = deps.clock()
+        tz = deps.calendar.tz
+        if not system.covered_on(now.astimezone(tz).date()):
+            self.record.step("coverage:expired")
+            await channel.play(Prompt.CONTRACT_EXPIRED)
+            await channel.say_date(system.support_expires)
+            await channel.play(Prompt.TRANSFER_RENEWALS)
+            return Outcome(renewals(deps.queues), system=system, reseller=account)
+        self.record.step("coverage:active")
+        await channel.play(Prompt.DESCRIBE_PROBLEM)
+        recording = await channel.record(channel.call_id, RECORD_SECONDS, RECORD_SILENCE_SECONDS)
+        now = deps.clock()
+        decision = route_call(system.tier, emergency, now, deps.calendar, deps.queues)
+        ticket = await deps.tickets.create(
+            NewTicket(
+                created=now,
+                reseller_account=account,
+                host_id=system.host_id,
+                end_customer=system.end_customer,
+                system_type=system.system_type,
+                software_release=system.software_release,
+                tier=system.tier,
+                emergency=emergency,
+                title=EMERGENCY_TITLE if emergency else NORMAL_TITLE,
+                sla_due=deps.calendar.sla_due(system.tier, now),
+                call_id=channel.call_id,
+                scenario=recording.path,
+            ),
+            callback_at=decision.next_opening if decision.route is Route.CLOSED else None,
+        )
+        self.record.ticket = ticket.number
+        self.record.step("ticket")
+        log.info(
+            "call=%s ticket %s opened (%s, %s) route=%s",
+            self.record.call_id,
+            ticket.number,
+            system.tier.value,
+            "emergency" if emergency else "normal",
+            decision.route.value,
+        )
+        created = Prompt.EMERGENCY_TICKET_CREATED if emergency else Prompt.TICKET_CREATED
+        await channel.play(created)
+        await channel.say_digits(ticket.number)
+        await channel.play(Prompt.SLA_RESPONSE_BY)
+        await channel.say_datetime(ticket.sla_due.astimezone(tz))
+        await self._announce(decision, system.tier)
+        return Outcome(decision, ticket=ticket, system=system, reseller=account)
+
+    async def _announce(self, decision: Decision, tier: Tier) -> None:
+        channel = self.channel
+        if decision.route is Route.QUEUE:
+            await channel.play(Prompt.TRANSFER_QUEUE)
+        elif decision.route is Route.ONCALL:
+            await channel.play(Prompt.TRANSFER_ONCALL)
+        elif decision.route is Route.CLOSED and decision.next_opening is not None:
+            await channel.play(_CLOSED_PROMPT.get(tier, Prompt.CLOSED_STANDARD))
+            await channel.play(Prompt.CALLBACK_SCHEDULED)
+            await channel.say_datetime(decision.next_opening.astimezone(self.deps.calendar.tz))
+            await channel.play(Prompt.GOODBYE)
+
+    # Step 7: the status of an existing ticket.
+    async def ticket_status(self, account: str) -> Outcome:
+        deps, channel = self.deps, self.channel
+        for _ in range(MAX_TICKET_TRIES):
+            keys = await channel.read_keys(Prompt.ENTER_TICKET, 10, ENTRY_TIMEOUT)
+            ticket = await deps.tickets.get(keys.digits) if keys.digits.isdigit() else None
+            if ticket is None or ticket.reseller_account != account:
+                await channel.play(Prompt.TICKET_NOT_FOUND)
+                continue
+            self.record.ticket = ticket.number
+            self.record.step("ticket_status")
+            await channel.play(Prompt.TICKET_STATUS_IS)
+            await channel.say_digits(ticket.number)
+            await channel.play(_STATUS_PROMPT[ticket.status])
+            choice = await channel.read_keys(Prompt.TICKET_CONNECT, 1, MENU_TIMEOUT)
+            system = await deps.directory.system(ticket.host_id)
+            if choice.digits != "1":
+                await channel.play(Prompt.GOODBYE)
+                return Outcome(
+                    Decision(Route.HANGUP), ticket=ticket, system=system, reseller=account
+                )
+            decision = route_call(
+                ticket.tier, ticket.emergency, deps.clock(), deps.calendar, deps.queues
+            )
+            await self._announce(decision, ticket.tier)
+            return Outcome(decision, ticket=ticket, system=system, reseller=account)
+        return await self.to_general_queue(account)

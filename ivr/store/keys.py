@@ -1,0 +1,62 @@
+"""Every Redis key the service uses: the one place for their names.
+
+All keys share the ``ivr:`` prefix so one Redis can host other data, and so an
+operator can list or back up exactly what belongs to the support line.
+"""
+
+from __future__ import annotations
+
+PREFIX = "ivr"
+
+RESELLERS = f"{PREFIX}:resellers"  # set of account numbers
+SYSTEMS = f"{PREFIX}:systems"  # set of Host IDs
+TICKETS = f"{PREFIX}:tickets"  # sorted set: ticket number by creation time
+TICKET_SEQUENCE = f"{PREFIX}:ticket:seq"  # counter behind ticket numbers
+CALLS = f"{PREFIX}:calls"  # sorted set: call id by start time
+CALLBACKS = f"{PREFIX}:callbacks"  # sorted set: ticket number by callback time
+AUDIT = f"{PREFIX}:audit"  # stream of security events (lockouts)
+
+
+def reseller(account: str) -> str:
+    """Hash of one reseller (name, status, phones, pin_hash)."""
+    return f"{PREFIX}:reseller:{account}"
+
+
+def phone(number: str) -> str:
+    """Set of the accounts a caller-ID number belongs to."""
+    return f"{PREFIX}:phone:{number}"
+
+
+def system(host_id: str) -> str:
+    """Hash of one system in the registry."""
+    return f"{PREFIX}:system:{host_id}"
+
+
+def ticket(number: str) -> str:
+    """Hash of one ticket."""
+    return f"{PREFIX}:ticket:{number}"
+
+
+def call(call_id: str) -> str:
+    """Hash of one call record."""
+    return f"{PREFIX}:call:{call_id}"
+
+
+def pin_failures_account(account: str) -> str:
+    """Failed-PIN counter of an account number (entered, existing or not)."""
+    return f"{PREFIX}:pinfail:account:{account}"
+
+
+def pin_failures_caller(number: str) -> str:
+    """Failed-PIN counter of a calling number."""
+    return f"{PREFIX}:pinfail:caller:{number}"
+
+
+def lock_account(account: str) -> str:
+    """Present while an account is locked out."""
+    return f"{PREFIX}:lock:account:{account}"
+
+
+def lock_caller(number: str) -> str:
+    """Present while a calling number is locked out."""
+    return f"{PREFIX}:lock:caller:{number}"

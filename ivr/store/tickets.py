@@ -1,0 +1,108 @@
+"""Tickets in Redis, numbered from one atomic counter shared by every worker."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, fields
+
+from redis.asyncio import Redis
+
+from ivr.domain.records import Ticket, TicketStatus, Tier
+from ivr.store import keys
+
+# Ticket numbers start above this so every number has five digits or more and
+# is easy to read back on the phone.
+FIRST_NUMBER = 10001
+
+
+@dataclass(frozen=True, slots=True)
+class NewTicket:
+    """Everything a ticket needs except the number the store allocates."""
+
+    created: dt.datetime
+    reseller_account: str
+    host_id: str
+    end_customer: str
+    system_type: str
+    software_release: str
+    tier: Tier
+    emergency: bool
+    title: str
+    sla_due: dt.datetime
+    call_id: str
+    scenario: str = ""
+
+
+def _encode(ticket: Ticket) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for f in fields(ticket):
+        value = getattr(ticket, f.name)
+        if isinstance(value, dt.datetime):
+            out[f.name] = value.isoformat()
+        elif isinstance(value, bool):
+            out[f.name] = "1" if value else "0"
+        elif value is None:
+            out[f.name] = ""
+        else:
+            out[f.name] = str(value)
+    return out
+
+
+def ticket_from(data: dict[str, str]) -> Ticket:
+    """A ``Ticket`` from its Redis hash."""
+    acknowledged = data.get("acknowledged_at", "")
+    return Ticket(
+        number=data["number"],
+        created=dt.datetime.fromisoformat(data["created"]),
+        reseller_account=data["reseller_account"],
+        host_id=data["host_id"],
+        end_customer=data["end_customer"],
+        system_type=data["system_type"],
+        software_release=data["software_release"],
+        tier=Tier(data["tier"]),
+        emergency=data["emergency"] == "1",
+        title=data["title"],
+        sla_due=dt.datetime.fromisoformat(data["sla_due"]),
+        call_id=data["call_id"],
+        scenario=data.get("scenario", ""),
+        status=TicketStatus(data.get("status", TicketStatus.OPEN.value)),
+        acknowledged_by=data.get("acknowledged_by", ""),
+        acknowledged_at=dt.datetime.fromisoformat(acknowledged) if acknowledged else None,
+    )
+
+
+class TicketStore:
+    """Creates and reads tickets."""
+
+    def __init__(self, redis: Redis) -> None:
+        self._redis = redis
+
+    async def create(self, new: NewTicket, callback_at: dt.datetime | None = None) -> Ticket:
+        """Allocate a number (INCR) and store the ticket (one transaction): two round trips."""
+        seq = int(await self._redis.incr(keys.TICKET_SEQUENCE))
+        ticket = Ticket(number=str(FIRST_NUMBER - 1 + seq), **_fields_of(new))
+        async with self._redis.pipeline(transaction=True) as pipe:
+            pipe.hset(keys.ticket(ticket.number), mapping=_encode(ticket))  # type: ignore[arg-type]
+            pipe.zadd(keys.TICKETS, {ticket.number: new.created.timestamp()})
+            if callback_at is not None:
+                pipe.zadd(keys.CALLBACKS, {ticket.number: callback_at.timestamp()})
+            await pipe.execute()
+        return ticket
+
+    async def get(self, number: str) -> Ticket | None:
+        """One ticket, or None."""
+        data: dict[str, str] = await self._redis.hgetall(keys.ticket(number))
+        return ticket_from(data) if data else None
+
+    async def recent(self, limit: int = 100) -> list[Ticket]:
+        """The newest tickets first."""
+        numbers: list[str] = await self._redis.zrevrange(keys.TICKETS, 0, limit - 1)
+        async with self._redis.pipeline(transaction=False) as pipe:
+            for number in numbers:
+                pipe.hgetall(keys.ticket(number))
+            rows: list[dict[str, str]] = await pipe.execute()
+        return [ticket_from(row) for row in rows if row]
+
+
+def _fields_of(new: NewTicket) -> dict[str, object]:
+    return {f.name: getattr(new, f.name) for f in fields(new)}
