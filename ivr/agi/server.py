@@ -96,6 +96,17 @@ class FastAgiConnection:
                 return AgiResponse(Status.DEAD, text="connection closed")
 
 
+def peer_allowed(peer: object, allow: Sequence[IpNetwork]) -> bool:
+    """Loopback peers always; others only from the allow-list (``IVR_AGI_ALLOW``)."""
+    if not isinstance(peer, tuple) or not peer:
+        return True  # a Unix socket: local by construction
+    try:
+        address = ipaddress.ip_address(str(peer[0]))
+    except ValueError:
+        return False
+    return address.is_loopback or any(address in net for net in allow)
+
+
 class FastAgiServer:
     """Accepts Asterisk's FastAGI connections and runs the requested route."""
 
@@ -141,21 +152,10 @@ class FastAgiServer:
         if self._server is not None:
             await self._server.wait_closed()
 
-    def _allowed(self, peer: object) -> bool:
-        if not isinstance(peer, tuple) or not peer:
-            return True  # a Unix socket: local by construction
-        try:
-            address = ipaddress.ip_address(str(peer[0]))
-        except ValueError:
-            return False
-        if address.is_loopback:
-            return True
-        return any(address in net for net in self._allow)
-
     async def _accept(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         task = asyncio.current_task()
         peer = writer.get_extra_info("peername")
-        if not self._allowed(peer):
+        if not peer_allowed(peer, self._allow):
             log.warning("FastAGI connection from %s refused: not in IVR_AGI_ALLOW", peer)
             await self._close(writer)
             return

@@ -29,8 +29,15 @@ class Hours(Protocol):
 class QueueNames(Protocol):
     """The queue names routing chooses from."""
 
-    general: str
-    renewals: str
+    @property
+    def general(self) -> str:
+        """The general support queue."""
+        ...
+
+    @property
+    def renewals(self) -> str:
+        """The renewals queue."""
+        ...
 
     def for_tier(self, tier: Tier) -> str:
         """The support queue of a tier."""

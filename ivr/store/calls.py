@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import cast
 
 from redis.asyncio import Redis
+from redis.typing import EncodableT, FieldT
 
 from ivr.domain.records import CallRecord
 from ivr.store import keys
@@ -18,7 +20,7 @@ class CallStore:
 
     async def save(self, record: CallRecord) -> None:
         """Store the record (one transaction)."""
-        mapping = {
+        mapping: dict[FieldT, EncodableT] = {
             "call_id": record.call_id,
             "started": record.started.isoformat(),
             "ended": record.ended.isoformat() if record.ended else "",
@@ -39,7 +41,7 @@ class CallStore:
 
     async def get(self, call_id: str) -> CallRecord | None:
         """One call record, or None."""
-        data: dict[str, str] = await self._redis.hgetall(keys.call(call_id))
+        data = cast(dict[str, str], await self._redis.hgetall(keys.call(call_id)))
         if not data:
             return None
         return CallRecord(
@@ -59,5 +61,4 @@ class CallStore:
 
     async def recent_ids(self, limit: int = 100) -> list[str]:
         """Newest call ids first."""
-        ids: list[str] = await self._redis.zrevrange(keys.CALLS, 0, limit - 1)
-        return ids
+        return cast(list[str], await self._redis.zrevrange(keys.CALLS, 0, limit - 1))

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
-from typing import Any
+from typing import cast
 
 from redis.asyncio import Redis
+from redis.typing import EncodableT, FieldT
 
 from ivr.domain.records import Reseller, ResellerStatus, System, Tier
 from ivr.store import keys
@@ -57,7 +58,7 @@ class Directory:
             for reseller, pin_hash in rows:
                 for phone in old_phones[reseller.account]:
                     pipe.srem(keys.phone(phone), reseller.account)
-                mapping: dict[str, Any] = {
+                mapping: dict[FieldT, EncodableT] = {
                     "account": reseller.account,
                     "name": reseller.name,
                     "phones": ";".join(reseller.phones),
@@ -80,18 +81,17 @@ class Directory:
 
     async def reseller(self, account: str) -> Reseller | None:
         """One reseller, or None."""
-        data: dict[str, str] = await self._redis.hgetall(keys.reseller(account))
+        data = cast(dict[str, str], await self._redis.hgetall(keys.reseller(account)))
         return _reseller_from(account, data) if data else None
 
     async def account_for_phone(self, number: str) -> str | None:
         """The account a caller-ID number identifies, if it belongs to exactly one."""
-        accounts: set[str] = await self._redis.smembers(keys.phone(number))
+        accounts = cast(set[str], await self._redis.smembers(keys.phone(number)))
         return next(iter(accounts)) if len(accounts) == 1 else None
 
     async def accounts(self) -> set[str]:
         """Every reseller account number."""
-        result: set[str] = await self._redis.smembers(keys.RESELLERS)
-        return result
+        return cast(set[str], await self._redis.smembers(keys.RESELLERS))
 
     async def save_systems(self, systems: Sequence[System]) -> None:
         """Store systems at once (one transaction)."""
@@ -117,5 +117,5 @@ class Directory:
 
     async def system(self, host_id: str) -> System | None:
         """One system, or None."""
-        data: dict[str, str] = await self._redis.hgetall(keys.system(host_id))
+        data = cast(dict[str, str], await self._redis.hgetall(keys.system(host_id)))
         return system_from(data) if data else None

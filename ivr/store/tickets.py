@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, fields
+from typing import cast
 
 from redis.asyncio import Redis
+from redis.typing import EncodableT, FieldT
 
 from ivr.domain.records import Ticket, TicketStatus, Tier
 from ivr.store import keys
@@ -32,9 +34,27 @@ class NewTicket:
     call_id: str
     scenario: str = ""
 
+    def numbered(self, number: str) -> Ticket:
+        """The open ticket with its allocated number."""
+        return Ticket(
+            number=number,
+            created=self.created,
+            reseller_account=self.reseller_account,
+            host_id=self.host_id,
+            end_customer=self.end_customer,
+            system_type=self.system_type,
+            software_release=self.software_release,
+            tier=self.tier,
+            emergency=self.emergency,
+            title=self.title,
+            sla_due=self.sla_due,
+            call_id=self.call_id,
+            scenario=self.scenario,
+        )
 
-def _encode(ticket: Ticket) -> dict[str, str]:
-    out: dict[str, str] = {}
+
+def _encode(ticket: Ticket) -> dict[FieldT, EncodableT]:
+    out: dict[FieldT, EncodableT] = {}
     for f in fields(ticket):
         value = getattr(ticket, f.name)
         if isinstance(value, dt.datetime):
@@ -80,9 +100,9 @@ class TicketStore:
     async def create(self, new: NewTicket, callback_at: dt.datetime | None = None) -> Ticket:
         """Allocate a number (INCR) and store the ticket (one transaction): two round trips."""
         seq = int(await self._redis.incr(keys.TICKET_SEQUENCE))
-        ticket = Ticket(number=str(FIRST_NUMBER - 1 + seq), **_fields_of(new))
+        ticket = new.numbered(str(FIRST_NUMBER - 1 + seq))
         async with self._redis.pipeline(transaction=True) as pipe:
-            pipe.hset(keys.ticket(ticket.number), mapping=_encode(ticket))  # type: ignore[arg-type]
+            pipe.hset(keys.ticket(ticket.number), mapping=_encode(ticket))
             pipe.zadd(keys.TICKETS, {ticket.number: new.created.timestamp()})
             if callback_at is not None:
                 pipe.zadd(keys.CALLBACKS, {ticket.number: callback_at.timestamp()})
@@ -91,18 +111,14 @@ class TicketStore:
 
     async def get(self, number: str) -> Ticket | None:
         """One ticket, or None."""
-        data: dict[str, str] = await self._redis.hgetall(keys.ticket(number))
+        data = cast(dict[str, str], await self._redis.hgetall(keys.ticket(number)))
         return ticket_from(data) if data else None
 
     async def recent(self, limit: int = 100) -> list[Ticket]:
         """The newest tickets first."""
-        numbers: list[str] = await self._redis.zrevrange(keys.TICKETS, 0, limit - 1)
+        numbers = cast(list[str], await self._redis.zrevrange(keys.TICKETS, 0, limit - 1))
         async with self._redis.pipeline(transaction=False) as pipe:
             for number in numbers:
                 pipe.hgetall(keys.ticket(number))
-            rows: list[dict[str, str]] = await pipe.execute()
+            rows = cast(list[dict[str, str]], await pipe.execute())
         return [ticket_from(row) for row in rows if row]
-
-
-def _fields_of(new: NewTicket) -> dict[str, object]:
-    return {f.name: getattr(new, f.name) for f in fields(new)}

@@ -1,0 +1,100 @@
+"""Shared fixtures: a real redis-server per test session, stores, a FastAGI server."""
+
+from __future__ import annotations
+
+import shutil
+import socket
+import subprocess
+import time
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import pytest
+from argon2 import PasswordHasher
+from redis.asyncio import Redis
+
+from ivr.app import Services, build_agi_server, build_services, redis_client
+from ivr.config import Settings
+from ivr.demo import load_demo
+from ivr.pins import PinHasher
+from tests.harness import OPEN_HOURS, Clock, Line, free_port
+
+
+@pytest.fixture(scope="session")
+def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A real redis-server on a free port, started for this test session."""
+    binary = shutil.which("redis-server")
+    assert binary, "redis-server is not installed: run ./scripts/setup.sh"
+    workdir = tmp_path_factory.mktemp("redis")
+    for _attempt in range(5):
+        port = free_port()
+        process = subprocess.Popen(
+            [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "",
+             "--appendonly", "no", "--dir", str(workdir)],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )  # fmt: skip
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and process.poll() is None:
+            try:
+                with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+                    break
+            except OSError:
+                time.sleep(0.05)
+        if process.poll() is None:
+            break
+    else:
+        pytest.fail("could not start redis-server")
+    try:
+        yield f"redis://127.0.0.1:{port}/0"
+    finally:
+        process.terminate()
+        process.wait(10)
+
+
+@pytest.fixture
+async def redis(redis_url: str) -> AsyncIterator[Redis]:
+    """A client of the session's Redis, emptied before the test."""
+    client = redis_client(redis_url)
+    await client.flushdb()
+    try:
+        yield client
+    finally:
+        await client.aclose()
+
+
+@pytest.fixture(scope="session")
+def fast_pins() -> PinHasher:
+    """argon2id with small costs: the same code path, fast enough for many tests."""
+    return PinHasher(PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    """Default settings with a private data directory."""
+    return Settings(data_dir=tmp_path / "data")
+
+
+@pytest.fixture
+async def services(redis: Redis, settings: Settings, fast_pins: PinHasher) -> Services:
+    """Stores over the test Redis, loaded with the demo data."""
+    built = build_services(redis, settings, pins=fast_pins)
+    await load_demo(built)
+    return built
+
+
+@pytest.fixture
+def clock() -> Clock:
+    """Wednesday 10:00 in Chicago unless the test moves it."""
+    return Clock(OPEN_HOURS)
+
+
+@pytest.fixture
+async def line(services: Services, settings: Settings, clock: Clock) -> AsyncIterator[Line]:
+    """A FastAGI server on a free loopback port running every route."""
+    server = build_agi_server(services, settings, clock)
+    host, port = await server.start("127.0.0.1", 0)
+    try:
+        yield Line(server, host, port)
+    finally:
+        await server.close()
