@@ -148,4 +148,4 @@ async def serve(settings: Settings, *, demo: bool = False) -> None:
             await stop.wait()
         finally:
             log.info("stopping: %d calls in progress", server.active_calls)
-            await server.close()
+            await server.close(drain_seconds=30)

@@ -49,7 +49,7 @@ async def test_emergency_call_opens_ticket_and_routes_to_queue(
         "IVR_TIER": "premium_plus",
         "IVR_TICKET": "10001",
         "IVR_EMERGENCY": "1",
-        "IVR_SLA_DUE": "2026-11-25T18:00:00+00:00",
+        "IVR_SLA_DUE": "2026-11-25T12:00:00-06:00",
     }
     ticket = await services.tickets.get("10001")
     assert ticket is not None
@@ -123,7 +123,7 @@ async def test_standard_after_hours_is_closed_with_callback(
     next_opening = dt.datetime(2026, 11, 26, 9, 0, tzinfo=CHICAGO)
     assert callback == next_opening.timestamp()
     # 24 open hours counted from Thursday 09:00: Thursday, Friday, Monday until 17:00 CST.
-    assert result.variables["IVR_SLA_DUE"] == "2026-11-30T23:00:00+00:00"
+    assert result.variables["IVR_SLA_DUE"] == "2026-11-30T17:00:00-06:00"
 
 
 @pytest.mark.parametrize(

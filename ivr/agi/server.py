@@ -125,12 +125,12 @@ class FastAgiServer:
         self._allow = tuple(allow)
         self._limits = limits or ServerLimits()
         self._server: asyncio.Server | None = None
-        self._tasks: set[asyncio.Task[None]] = set()
+        self._calls: dict[asyncio.Task[None], asyncio.StreamWriter] = {}
 
     @property
     def active_calls(self) -> int:
         """Connections being served now."""
-        return len(self._tasks)
+        return len(self._calls)
 
     async def start(self, host: str, port: int) -> tuple[str, int]:
         """Listen on ``host:port`` (port 0 picks one); return the bound address."""
@@ -141,14 +141,22 @@ class FastAgiServer:
         log.info("FastAGI listening on %s:%s", sockname[0], sockname[1])
         return str(sockname[0]), int(sockname[1])
 
-    async def close(self) -> None:
-        """Stop listening and end the calls in progress."""
+    async def close(self, drain_seconds: float = 0.0) -> None:
+        """Stop listening; let calls finish for ``drain_seconds``, then drop the rest.
+
+        Dropped calls see their socket closed (a hang-up for the flow), so every
+        flow still writes its call record.
+        """
         if self._server is not None:
             self._server.close()
-        for task in list(self._tasks):
+        if self._calls and drain_seconds > 0:
+            await asyncio.wait(list(self._calls), timeout=drain_seconds)
+        for writer in list(self._calls.values()):
+            writer.transport.abort()
+        if self._calls:
+            await asyncio.wait(list(self._calls), timeout=self._limits.close_timeout)
+        for task in list(self._calls):
             task.cancel()
-        if self._tasks:
-            await asyncio.gather(*self._tasks, return_exceptions=True)
         if self._server is not None:
             await self._server.wait_closed()
 
@@ -159,21 +167,21 @@ class FastAgiServer:
             log.warning("FastAGI connection from %s refused: not in IVR_AGI_ALLOW", peer)
             await self._close(writer)
             return
-        if len(self._tasks) >= self._limits.max_connections:
+        if len(self._calls) >= self._limits.max_connections:
             log.warning(
                 "FastAGI connection from %s refused: %d calls already (IVR_AGI_MAX_CONNECTIONS)",
                 peer,
-                len(self._tasks),
+                len(self._calls),
             )
             await self._close(writer)
             return
         if task is not None:
-            self._tasks.add(task)
+            self._calls[task] = writer
         try:
             await self._serve(LineReader(reader), writer, peer)
         finally:
             if task is not None:
-                self._tasks.discard(task)
+                self._calls.pop(task, None)
             await self._close(writer)
 
     async def _serve(self, reader: LineReader, writer: asyncio.StreamWriter, peer: object) -> None:

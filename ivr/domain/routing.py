@@ -21,6 +21,10 @@ class Hours(Protocol):
         """Is the tier's phone support open at ``at``."""
         ...
 
+    def is_staffed(self, at: dt.datetime) -> bool:
+        """Are engineers in the queues at ``at`` (else Premium Plus goes on-call)."""
+        ...
+
     def next_opening(self, tier: Tier, at: dt.datetime) -> dt.datetime:
         """The next time the tier opens (``at`` itself when open)."""
         ...
@@ -62,12 +66,16 @@ def queue_priority(tier: Tier, emergency: bool) -> int:
 def route_call(
     tier: Tier, emergency: bool, at: dt.datetime, hours: Hours, queues: QueueNames
 ) -> Decision:
-    """Open: the tier's queue; closed: Premium Plus on-call, others closed till next opening."""
+    """Open: the tier's queue; closed: Premium Plus on-call, others closed till next opening.
+
+    Premium Plus is open around the clock, answered by the queue while the centre
+    is staffed and by the on-call engineer otherwise.
+    """
     priority = queue_priority(tier, emergency)
+    if tier is Tier.PREMIUM_PLUS and not hours.is_staffed(at):
+        return Decision(Route.ONCALL, queues.for_tier(tier), priority)
     if hours.is_open(tier, at):
         return Decision(Route.QUEUE, queues.for_tier(tier), priority)
-    if tier is Tier.PREMIUM_PLUS:
-        return Decision(Route.ONCALL, queues.for_tier(tier), priority)
     return Decision(Route.CLOSED, next_opening=hours.next_opening(tier, at))
 
 
