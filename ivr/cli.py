@@ -69,6 +69,12 @@ def _parser() -> argparse.ArgumentParser:
     show.add_argument("--json", action="store_true", dest="show_json")
 
     sub.add_parser("demo", help="load the demo data into Redis")
+
+    prompts = sub.add_parser("prompts", help="prompt audio")
+    prompts_sub = prompts.add_subparsers(dest="prompts_command", required=True)
+    build = prompts_sub.add_parser("build", help="build the catalogue into Asterisk sound files")
+    build.add_argument("--out", type=Path, default=None, help="default prompts/build/en/ivr")
+    build.add_argument("--prune", action="store_true", help="remove prompts no longer listed")
     return parser
 
 
@@ -122,6 +128,10 @@ async def _dispatch(args: argparse.Namespace, settings: Settings, stdin: TextIO)
             return await _call(settings, args)
         case "tickets":
             return await _tickets(settings, args)
+        case "prompts":
+            from ivr.prompt_audio import main_build  # noqa: PLC0415
+
+            return await asyncio.to_thread(main_build, args.out, args.prune)
         case "demo":
             from ivr.demo import load_demo  # noqa: PLC0415
 
