@@ -361,3 +361,19 @@ async def test_redis_down_sends_caller_to_general_queue(
         await dead.aclose()
     assert result.variables["IVR_QUEUE"] == "support-general"
     assert "transfer-general" in played(result)
+
+
+async def test_unwritable_recording_still_opens_ticket(line: Line, services: Services) -> None:
+    """If Asterisk cannot write the recording, the ticket is opened without it."""
+    result = await line.asterisk.place(
+        SimulatedCall(
+            caller_id=UNKNOWN_CALLER,
+            answers=SimulatedCall.parse_dtmf(EMERGENCY),
+            recording_writable=False,
+            strict=False,
+        )
+    )
+    assert result.variables["IVR_ROUTE"] == "queue"
+    ticket = await services.tickets.get(result.variables["IVR_TICKET"])
+    assert ticket is not None
+    assert ticket.scenario == ""

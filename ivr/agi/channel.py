@@ -8,14 +8,16 @@ answers into values, ``CallHungUp`` or ``ChannelFailure``.
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from typing import Protocol
 
 from ivr.agi.protocol import AgiEnvironment, AgiResponse, Status, digits_result
 from ivr.channel import CallHungUp, ChannelFailure, KeyInput, Recording
 from ivr.variables import Var
 
-# Extra seconds allowed on top of a command's own duration (prompt playback, the
-# caller's think time) before the service gives up on Asterisk's answer.
+log = logging.getLogger("ivr.agi")
+
+# Asterisk's say formats: "Monday, March 3 at 10:00 AM" and "Monday, March 3 2025".
 SAY_DATETIME_FORMAT = "A B d 'digits/at' I M p"
 SAY_DATE_FORMAT = "A B d Y"
 
@@ -149,6 +151,13 @@ class AgiChannel:
             f"s={silence_seconds}",
             extra_seconds=max_seconds,
         )
+        if response.data == "hangup":
+            raise CallHungUp
+        if response.data == "writefile":
+            # Asterisk could not create the file (directory missing or not writable):
+            # the ticket matters more than the recording, so the call goes on.
+            log.error("call=%s RECORD FILE could not write %s.wav", self.call_id, path)
+            return Recording(path="", ended_by="writefile")
         if response.result == "-1":
             raise await self._failed("RECORD FILE")
         return Recording(path=f"{path}.wav", ended_by=response.data or "dtmf")

@@ -140,6 +140,7 @@ class SimulatedCall:
     strict: bool = True
     extra_env: dict[str, str] = field(default_factory=dict)
     close_wait: float = 5.0
+    recording_writable: bool = True  # False: RECORD FILE cannot create its file
 
     @staticmethod
     def parse_dtmf(spec: str) -> list[str | None]:
@@ -355,6 +356,9 @@ class _Session:
 
     def _record(self, args: list[str]) -> str:
         pressed = self._next_answer()
+        if not self.call.recording_writable:
+            self.result.steps.append(Step("error", f"cannot write {args[0]}.{args[1]}"))
+            return "200 result=-1 (writefile)"
         self.result.steps.append(Step("record", f"{args[0]}.{args[1]}"))
         if pressed and any(key in args[2] for key in pressed):
             return f"200 result={ord(args[2][0])} (dtmf) endpos=24000"
