@@ -14,11 +14,11 @@ from redis.asyncio import Redis
 
 from ivr.agi.server import FastAgiServer, ServerLimits
 from ivr.config import Settings
-from ivr.domain.calendar import SupportCalendar
 from ivr.flows.routes import route_table
 from ivr.flows.support_line import SupportLineDeps
 from ivr.pins import PinHasher
 from ivr.redis_server import managed_redis
+from ivr.store.calendar import CalendarRules, CalendarStore
 from ivr.store.calls import CallStore
 from ivr.store.directory import Directory
 from ivr.store.lockout import Lockout, LockoutPolicy
@@ -42,7 +42,7 @@ class Services:
     tickets: TicketStore
     calls: CallStore
     pins: PinHasher
-    calendar: SupportCalendar
+    calendars: CalendarStore
 
 
 def build_services(redis: Redis, settings: Settings, pins: PinHasher | None = None) -> Services:
@@ -61,7 +61,15 @@ def build_services(redis: Redis, settings: Settings, pins: PinHasher | None = No
         tickets=TicketStore(redis),
         calls=CallStore(redis),
         pins=pins or PinHasher(),
-        calendar=SupportCalendar(tz=settings.timezone, wall_clock_sla=settings.sla_wall_clock),
+        calendars=CalendarStore(
+            redis,
+            CalendarRules(
+                tz=settings.timezone,
+                holiday_country=settings.holiday_country,
+                holiday_subdiv=settings.holiday_subdiv,
+                wall_clock_sla=settings.sla_wall_clock,
+            ),
+        ),
     )
 
 
@@ -69,15 +77,20 @@ def flow_deps(
     services: Services, settings: Settings, clock: Callable[[], dt.datetime] = now_utc
 ) -> SupportLineDeps:
     """What the support-line flow needs, from the shared services."""
+    fixed = settings.fixed_now
+    if fixed is not None:
+        log.warning("IVR_FIXED_NOW is set: every call runs at %s", fixed.isoformat())
+        clock = lambda: fixed  # noqa: E731  (a constant clock for demos)
     return SupportLineDeps(
         directory=services.directory,
         lockout=services.lockout,
         tickets=services.tickets,
         calls=services.calls,
         pins=services.pins,
-        calendar=services.calendar,
+        calendars=services.calendars,
         queues=settings.queues,
         clock=clock,
+        allow_call_time=settings.allow_call_time,
     )
 
 

@@ -8,9 +8,11 @@ from __future__ import annotations
 import argparse
 import asyncio
 import dataclasses
+import datetime as dt
 import json
 import logging
 import sys
+import urllib.parse
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TextIO
@@ -19,9 +21,11 @@ from redis.exceptions import RedisError
 
 from ivr import app
 from ivr.agi.simulator import CallResult, FakeAsterisk, SimulatedCall
-from ivr.config import ConfigError, Settings, load_settings
+from ivr.config import ConfigError, Settings, load_settings, parse_aware_time
+from ivr.domain.holidays import holidays_between
 from ivr.domain.imports import ImportRejected
-from ivr.domain.records import PIN_RE, Ticket
+from ivr.domain.records import PIN_RE, Ticket, Tier
+from ivr.domain.routing import route_call
 from ivr.imports_service import import_resellers, import_systems
 from ivr.redis_server import RedisUnavailable
 from ivr.variables import Var
@@ -58,6 +62,11 @@ def _parser() -> argparse.ArgumentParser:
     call.add_argument("--agi-host", default=None)
     call.add_argument("--agi-port", type=int, default=None)
     call.add_argument("--hangup-at", type=int, default=None, help="hang up at command N")
+    call.add_argument(
+        "--at",
+        default=None,
+        help="run the call at this ISO time (server needs IVR_ALLOW_CALL_TIME)",
+    )
     call.add_argument("--json", action="store_true", help="one JSON object")
 
     tickets = sub.add_parser("tickets", help="list tickets, or show one")
@@ -68,6 +77,24 @@ def _parser() -> argparse.ArgumentParser:
     show.add_argument("number")
     show.add_argument("--json", action="store_true", dest="show_json")
 
+    route = sub.add_parser("route", help="where a call would go at a given time")
+    route.add_argument("--tier", required=True, choices=[t.value for t in Tier])
+    route.add_argument("--at", default=None, help="ISO time with offset (default: now)")
+    route.add_argument("--emergency", action="store_true")
+    route.add_argument("--json", action="store_true")
+
+    cal = sub.add_parser("calendar", help="holidays, closures and extra openings")
+    cal_sub = cal.add_subparsers(dest="calendar_command", required=True)
+    cal_show = cal_sub.add_parser("show", help="holidays and entries in a date range")
+    cal_show.add_argument("--from", dest="first", type=_date_arg, default=None)
+    cal_show.add_argument("--days", type=int, default=60)
+    for verb, text in (("close", "close the centre on a date"), ("open", "open on a date")):
+        cmd = cal_sub.add_parser(verb, help=text)
+        cmd.add_argument("date", type=_date_arg)
+        cmd.add_argument("--reason", default="")
+    cal_clear = cal_sub.add_parser("clear", help="remove an entry for a date")
+    cal_clear.add_argument("date", type=_date_arg)
+
     sub.add_parser("demo", help="load the demo data into Redis")
 
     prompts = sub.add_parser("prompts", help="prompt audio")
@@ -76,6 +103,13 @@ def _parser() -> argparse.ArgumentParser:
     build.add_argument("--out", type=Path, default=None, help="default prompts/build/en/ivr")
     build.add_argument("--prune", action="store_true", help="remove prompts no longer listed")
     return parser
+
+
+def _date_arg(text: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a date YYYY-MM-DD") from None
 
 
 def main(argv: Sequence[str] | None = None, stdin: TextIO | None = None) -> int:
@@ -132,6 +166,10 @@ async def _dispatch(args: argparse.Namespace, settings: Settings, stdin: TextIO)
             from ivr.prompt_audio import main_build  # noqa: PLC0415
 
             return await asyncio.to_thread(main_build, args.out, args.prune)
+        case "route":
+            return await _route(settings, args)
+        case "calendar":
+            return await _calendar(settings, args)
         case "demo":
             from ivr.demo import load_demo  # noqa: PLC0415
 
@@ -187,10 +225,18 @@ async def _call(settings: Settings, args: argparse.Namespace) -> int:
 
     host = args.agi_host or ("127.0.0.1" if settings.agi_host == "0.0.0.0" else settings.agi_host)  # noqa: S104
     port = args.agi_port if args.agi_port is not None else settings.agi_port
+    script = args.route
+    if args.at:
+        try:
+            parse_aware_time(args.at)
+        except ValueError as exc:
+            print(f"ivr: --at: {exc}", file=sys.stderr)
+            return 2
+        script += ("&" if "?" in script else "?") + urllib.parse.urlencode({"at": args.at})
     call = SimulatedCall(
         caller_id=args.caller,
         dialed=args.to,
-        script=args.route,
+        script=script,
         answers=SimulatedCall.parse_dtmf(args.dtmf),
         hangup_at=args.hangup_at,
         sound_exists=sound_exists(settings.sounds_prefix),
@@ -257,6 +303,64 @@ async def _tickets(settings: Settings, args: argparse.Namespace) -> int:
             f"{t.number}  {t.created.astimezone(settings.timezone):%Y-%m-%d %H:%M}  "
             f"{t.status.value:<12} {t.tier.value:<12} {flag:<9} {t.host_id}  {t.end_customer}"
         )
+    return 0
+
+
+async def _route(settings: Settings, args: argparse.Namespace) -> int:
+    try:
+        at = parse_aware_time(args.at) if args.at else app.now_utc()
+    except ValueError as exc:
+        print(f"ivr: --at: {exc}", file=sys.stderr)
+        return 2
+    tier = Tier(args.tier)
+    async with app.open_redis(settings) as redis:
+        calendar = await app.build_services(redis, settings).calendars.calendar(at)
+    decision = route_call(tier, args.emergency, at, calendar, settings.queues)
+    local = at.astimezone(calendar.tz)
+    data = {
+        "at": local.isoformat(),
+        "tier": tier.value,
+        "emergency": args.emergency,
+        "route": decision.route.value,
+        "queue": decision.queue or None,
+        "priority": decision.priority if decision.queue else None,
+        "open": calendar.is_open(tier, at),
+        "next_open": calendar.next_opening(tier, at).isoformat(),
+        "sla_due": calendar.sla_due(tier, at).isoformat(),
+    }
+    if args.json:
+        print(json.dumps(data, indent=2))
+    else:
+        for key, value in data.items():
+            print(f"{key:>10}: {value}")
+    return 0
+
+
+async def _calendar(settings: Settings, args: argparse.Namespace) -> int:
+    async with app.open_redis(settings) as redis:
+        store = app.build_services(redis, settings).calendars
+        if args.calendar_command in {"close", "open"}:
+            kind = "closed" if args.calendar_command == "close" else "open"
+            await store.set_day(args.date, kind, args.reason)
+            print(f"{args.date.isoformat()} marked {kind}")
+            return 0
+        if args.calendar_command == "clear":
+            if not await store.clear_day(args.date):
+                print(f"ivr: no entry for {args.date.isoformat()}", file=sys.stderr)
+                return 1
+            print(f"{args.date.isoformat()} cleared")
+            return 0
+        entries = await store.entries()
+    first = args.first or app.now_utc().astimezone(settings.timezone).date()
+    last = first + dt.timedelta(days=args.days)
+    rows = [(d, "holiday", name) for d, name in holidays_between(
+        settings.holiday_country, settings.holiday_subdiv, first, last
+    ).items()]  # fmt: skip
+    rows += [(e.day, e.kind, e.reason) for e in entries if first <= e.day <= last]
+    for day, kind, text in sorted(rows):
+        print(f"{day.isoformat()}  {day:%a}  {kind:<8} {text}")
+    if not rows:
+        print(f"no holidays or entries from {first.isoformat()} to {last.isoformat()}")
     return 0
 
 

@@ -7,6 +7,7 @@ expected.
 
 from __future__ import annotations
 
+import datetime as dt
 import ipaddress
 import os
 import re
@@ -16,12 +17,14 @@ from pathlib import Path
 from typing import TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from ivr.domain.holidays import UnknownHolidayRegion, holiday_dates
 from ivr.domain.records import Tier
 
 T = TypeVar("T")
 _QUEUE_RE = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 _PREFIX_RE = re.compile(r"^[A-Za-z0-9_/-]{0,64}$")
 _PATH_RE = re.compile(r"^/[A-Za-z0-9_./-]{0,200}$")
+_REGION_RE = re.compile(r"^[A-Za-z0-9-]{0,10}$")
 IpNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 
@@ -69,6 +72,12 @@ class Settings:
     failure_window_seconds: int = 3600
     sla_wall_clock: bool = False
     log_level: str = "INFO"
+    holiday_country: str = "US"
+    holiday_subdiv: str = ""
+    # Demos and tests only: a fixed "now" for every call, and whether a call may
+    # name its own time (``support-line?at=...``). Both off in production.
+    fixed_now: dt.datetime | None = None
+    allow_call_time: bool = False
 
     def with_overrides(self, **changes: object) -> Settings:
         """A copy with some fields replaced (command-line options)."""
@@ -136,7 +145,15 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         ),
         sla_wall_clock=get("IVR_SLA_WALL_CLOCK", _bool, base.sla_wall_clock),
         log_level=get("IVR_LOG_LEVEL", _log_level, base.log_level),
+        holiday_country=get("IVR_HOLIDAY_COUNTRY", _pattern(_REGION_RE), base.holiday_country),
+        holiday_subdiv=get("IVR_HOLIDAY_SUBDIV", _pattern(_REGION_RE), base.holiday_subdiv),
+        fixed_now=get("IVR_FIXED_NOW", _aware_time, None),
+        allow_call_time=get("IVR_ALLOW_CALL_TIME", _bool, base.allow_call_time),
     )
+    try:
+        holiday_dates(settings.holiday_country, settings.holiday_subdiv, 2000)
+    except UnknownHolidayRegion as exc:
+        raise ConfigError(f"IVR_HOLIDAY_COUNTRY/IVR_HOLIDAY_SUBDIV: {exc}") from None
     settings.check()
     return settings
 
@@ -215,6 +232,21 @@ def _bool(name: str, value: str) -> bool:
     if low in {"0", "false", "no", "off"}:
         return False
     raise ConfigError(f"{name}={value!r}: expected true or false")
+
+
+def parse_aware_time(text: str) -> dt.datetime:
+    """An ISO 8601 time with its UTC offset (``2026-11-25T22:00:00-06:00``)."""
+    when = dt.datetime.fromisoformat(text)
+    if when.tzinfo is None:
+        raise ValueError("the time needs a UTC offset, e.g. 2026-11-25T22:00:00-06:00")
+    return when
+
+
+def _aware_time(name: str, value: str) -> dt.datetime:
+    try:
+        return parse_aware_time(value)
+    except ValueError as exc:
+        raise ConfigError(f"{name}={value!r}: {exc}") from None
 
 
 def _log_level(name: str, value: str) -> str:

@@ -68,7 +68,7 @@ async def managed_redis(data_dir: Path, *, hold: bool) -> AsyncIterator[str]:
         if await _alive(url):
             yield url
             return
-        process = await _start(data_dir)
+        process = await _start(data_dir, quiet=not hold)
         try:
             yield url
         finally:
@@ -82,7 +82,7 @@ def _open_lock(data_dir: Path) -> TextIO:
     return (data_dir / "redis.lock").open("a")
 
 
-async def _start(data_dir: Path) -> asyncio.subprocess.Process:
+async def _start(data_dir: Path, *, quiet: bool) -> asyncio.subprocess.Process:
     binary = shutil.which("redis-server")
     if binary is None:
         raise RedisUnavailable(f"redis-server was not found on PATH; {INSTALL_HINT}")
@@ -106,7 +106,12 @@ async def _start(data_dir: Path) -> asyncio.subprocess.Process:
     url = socket_url(data_dir)
     for _ in range(100):
         if await _alive(url):
-            log.info("started redis-server (pid %s) in %s", process.pid, data_dir)
+            log.log(
+                logging.DEBUG if quiet else logging.INFO,
+                "started redis-server (pid %s) in %s",
+                process.pid,
+                data_dir,
+            )
             return process
         if process.returncode is not None:
             break

@@ -15,9 +15,11 @@ from pathlib import Path
 import pytest
 from redis.asyncio import Redis
 
+from ivr.app import Services, build_agi_server
 from ivr.cli import main
+from ivr.config import Settings
 from ivr.store import keys
-from tests.harness import Line, free_port
+from tests.harness import OPEN_HOURS, Clock, Line, free_port
 
 IVR = [sys.executable, "-m", "ivr.cli"]
 
@@ -198,3 +200,81 @@ def test_server_idle_after_garbage(
     before = cpu_seconds(process.pid)
     time.sleep(2.0)
     assert cpu_seconds(process.pid) - before < 0.1
+
+
+@pytest.mark.parametrize(
+    ("tier", "at", "emergency", "route", "next_open", "sla_due"),
+    [
+        # Wednesday before Thanksgiving, 08:59: Standard not yet open, Premium open.
+        ("standard", "2026-11-25T08:59:00-06:00", False, "closed",
+         "2026-11-25T09:00:00-06:00", "2026-11-30T17:00:00-06:00"),
+        ("premium", "2026-11-25T08:59:00-06:00", True, "queue",
+         "2026-11-25T08:59:00-06:00", "2026-11-25T12:59:00-06:00"),
+        # Thanksgiving (a federal holiday): Premium closed until Friday 07:00.
+        ("premium", "2026-11-26T10:00:00-06:00", False, "closed",
+         "2026-11-27T07:00:00-06:00", "2026-11-27T11:00:00-06:00"),
+        ("premium_plus", "2026-11-26T10:00:00-06:00", True, "oncall",
+         "2026-11-26T10:00:00-06:00", "2026-11-26T12:00:00-06:00"),
+        ("premium_plus", "2026-11-25T18:59:00-06:00", False, "queue",
+         "2026-11-25T18:59:00-06:00", "2026-11-25T20:59:00-06:00"),
+        ("premium_plus", "2026-11-25T19:00:00-06:00", False, "oncall",
+         "2026-11-25T19:00:00-06:00", "2026-11-25T21:00:00-06:00"),
+    ],
+)  # fmt: skip
+async def test_route_command(
+    cli_env: str,
+    redis: Redis,
+    capsys: pytest.CaptureFixture[str],
+    tier: str,
+    at: str,
+    emergency: bool,
+    route: str,
+    next_open: str,
+    sla_due: str,
+) -> None:
+    """``ivr route --json`` gives the decision, next opening and SLA due time for a moment."""
+    argv = ["route", "--tier", tier, "--at", at, "--json"] + (["--emergency"] if emergency else [])
+    assert await asyncio.to_thread(main, argv) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert (data["route"], data["next_open"], data["sla_due"]) == (route, next_open, sla_due)
+
+
+async def test_calendar_commands_change_routing(
+    cli_env: str, redis: Redis, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """An added closure closes a working day; an extra opening opens a holiday."""
+    route = ["route", "--tier", "standard", "--json"]
+    assert (
+        await asyncio.to_thread(main, ["calendar", "close", "2026-12-02", "--reason", "move"]) == 0
+    )
+    assert await asyncio.to_thread(main, [*route, "--at", "2026-12-02T10:00:00-06:00"]) == 0
+    capsys.readouterr()
+    assert await asyncio.to_thread(main, ["calendar", "open", "2026-11-26"]) == 0
+    assert await asyncio.to_thread(main, [*route, "--at", "2026-11-26T10:00:00-06:00"]) == 0
+    out = capsys.readouterr().out
+    assert json.loads(out[out.index("{") :])["route"] == "queue"
+    assert await asyncio.to_thread(main, ["calendar", "show", "--from", "2026-11-20"]) == 0
+    listing = capsys.readouterr().out
+    assert "2026-11-26  Thu  holiday  Thanksgiving Day" in listing
+    assert "2026-12-02  Wed  closed   move" in listing
+    assert await asyncio.to_thread(main, ["calendar", "clear", "2026-12-02"]) == 0
+    assert await asyncio.to_thread(main, ["calendar", "clear", "2026-12-02"]) == 1
+
+
+async def test_call_at_a_chosen_time(
+    cli_env: str, services: Services, settings: Settings, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """With IVR_ALLOW_CALL_TIME, ``ivr call --at`` runs the call at that time; else ignored."""
+    for allowed, expected in ((True, "closed"), (False, "queue")):
+        server = build_agi_server(
+            services, settings.with_overrides(allow_call_time=allowed), Clock(OPEN_HOURS)
+        )
+        host, port = await server.start("127.0.0.1", 0)
+        try:
+            argv = ["call", "--from", "2145550100", "--dtmf", "2 2468# 345678# 1 #",
+                    "--at", "2026-11-28T10:00:00-06:00", "--agi-host", host,
+                    "--agi-port", str(port), "--json"]  # fmt: skip
+            assert await asyncio.to_thread(main, argv) == 0
+        finally:
+            await server.close()
+        assert json.loads(capsys.readouterr().out)["route"] == expected

@@ -120,10 +120,11 @@ async def test_standard_after_hours_is_closed_with_callback(
         p for p in played(result) if p in {"closed-standard", "callback-scheduled", "goodbye"}
     ] == ["closed-standard", "callback-scheduled", "goodbye"]
     callback = await redis.zscore(keys.CALLBACKS, number)
-    next_opening = dt.datetime(2026, 11, 26, 9, 0, tzinfo=CHICAGO)
+    # Thursday is Thanksgiving (a federal holiday): Standard next opens Friday 09:00.
+    next_opening = dt.datetime(2026, 11, 27, 9, 0, tzinfo=CHICAGO)
     assert callback == next_opening.timestamp()
-    # 24 open hours counted from Thursday 09:00: Thursday, Friday, Monday until 17:00 CST.
-    assert result.variables["IVR_SLA_DUE"] == "2026-11-30T17:00:00-06:00"
+    # 24 open hours counted from Friday 09:00: Friday, Monday, Tuesday until 17:00 CST.
+    assert result.variables["IVR_SLA_DUE"] == "2026-12-01T17:00:00-06:00"
 
 
 @pytest.mark.parametrize(

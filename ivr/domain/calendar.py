@@ -43,11 +43,12 @@ def _aware(at: dt.datetime) -> None:
 
 @dataclass(frozen=True, slots=True)
 class SupportCalendar:
-    """The support centre's calendar: time zone, closed dates, SLA clock setting."""
+    """The support centre's calendar: time zone, closed and extra open dates, SLA setting."""
 
     tz: ZoneInfo
     closed_dates: frozenset[dt.date] = field(default_factory=frozenset)
     wall_clock_sla: bool = False
+    open_dates: frozenset[dt.date] = field(default_factory=frozenset)
 
     def _interval(self, tier: Tier, day: dt.date) -> tuple[dt.datetime, dt.datetime] | None:
         """The tier's open interval on a local date, or None when closed all day."""
@@ -57,7 +58,11 @@ class SupportCalendar:
             return start, dt.datetime.combine(
                 day + dt.timedelta(days=1), dt.time(0), tzinfo=self.tz
             )
-        if day.weekday() not in hours.weekdays or day in self.closed_dates:
+        # An extra opening (a Saturday before a release, a holiday worked) wins over
+        # the weekday rule and over closures.
+        if day not in self.open_dates and (
+            day.weekday() not in hours.weekdays or day in self.closed_dates
+        ):
             return None
         return (
             dt.datetime.combine(day, hours.opens, tzinfo=self.tz),

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from redis.exceptions import RedisError
 
 from ivr.channel import CallHungUp, Channel, ChannelFailure
-from ivr.domain.calendar import SupportCalendar
+from ivr.config import parse_aware_time
 from ivr.domain.records import (
     EMERGENCY_TITLE,
     NORMAL_TITLE,
@@ -33,6 +33,7 @@ from ivr.domain.records import (
 from ivr.domain.routing import Decision, QueueNames, general_queue, renewals, route_call
 from ivr.pins import PinHasher
 from ivr.prompts import Prompt
+from ivr.store.calendar import CalendarStore
 from ivr.store.calls import CallStore
 from ivr.store.directory import Directory
 from ivr.store.lockout import Lockout
@@ -74,9 +75,10 @@ class SupportLineDeps:
     tickets: TicketStore
     calls: CallStore
     pins: PinHasher
-    calendar: SupportCalendar
+    calendars: CalendarStore
     queues: QueueNames
     clock: Callable[[], dt.datetime]
+    allow_call_time: bool = False
 
 
 @dataclass(slots=True)
@@ -115,13 +117,14 @@ class SupportLine:
     async def __call__(self, channel: Channel, query: Mapping[str, str]) -> None:
         """Run one call; never raises for the caller's or the store's faults."""
         deps = self._deps
+        clock = self._clock_for(query, channel.call_id)
         record = CallRecord(
             call_id=channel.call_id,
-            started=deps.clock(),
+            started=clock(),
             caller_id=normalize_phone(channel.caller_id) or ANONYMOUS,
             route_name="support-line",
         )
-        call = _Call(deps, channel, record)
+        call = _Call(deps, channel, record, clock)
         try:
             outcome = await call.run()
             await call.finish(outcome)
@@ -134,18 +137,37 @@ class SupportLine:
             log.error("call=%s failed: %s: %s", record.call_id, type(exc).__name__, exc)
             await call.rescue()
         finally:
-            record.ended = deps.clock()
+            record.ended = clock()
             try:
                 await deps.calls.save(record)
             except (RedisError, OSError) as exc:
                 log.error("call=%s call record not saved: %s", record.call_id, exc)
 
+    def _clock_for(self, query: Mapping[str, str], call_id: str) -> Callable[[], dt.datetime]:
+        """The service's clock, or the call's own ``at=`` time where that is allowed."""
+        at = query.get("at")
+        if at is None or not self._deps.allow_call_time:
+            return self._deps.clock
+        try:
+            fixed = parse_aware_time(at)
+        except ValueError:
+            log.warning("call=%s ignoring a malformed at= time", call_id)
+            return self._deps.clock
+        return lambda: fixed
+
 
 class _Call:
     """One call's state while the flow runs."""
 
-    def __init__(self, deps: SupportLineDeps, channel: Channel, record: CallRecord) -> None:
+    def __init__(
+        self,
+        deps: SupportLineDeps,
+        channel: Channel,
+        record: CallRecord,
+        clock: Callable[[], dt.datetime],
+    ) -> None:
         self.deps = deps
+        self.clock = clock
         self.channel = channel
         self.record = record
         self.number = record.caller_id
@@ -259,7 +281,7 @@ class _Call:
             return False
         if pin or account:
             self._locked = await deps.lockout.record_failure(
-                account or "none", self.number, deps.clock()
+                account or "none", self.number, self.clock()
             )
             if self._locked:
                 log.warning("call=%s lockout reached", self.record.call_id)
@@ -294,8 +316,9 @@ class _Call:
     # Steps 4 to 6: coverage, ticket, routing.
     async def open_ticket(self, account: str, system: System, *, emergency: bool) -> Outcome:
         deps, channel = self.deps, self.channel
-        now = deps.clock()
-        tz = deps.calendar.tz
+        now = self.clock()
+        calendar = await deps.calendars.calendar(now)
+        tz = calendar.tz
         if not system.covered_on(now.astimezone(tz).date()):
             self.record.step("coverage:expired")
             await channel.play(Prompt.CONTRACT_EXPIRED)
@@ -305,8 +328,8 @@ class _Call:
         self.record.step("coverage:active")
         await channel.play(Prompt.DESCRIBE_PROBLEM)
         recording = await channel.record(channel.call_id, RECORD_SECONDS, RECORD_SILENCE_SECONDS)
-        now = deps.clock()
-        decision = route_call(system.tier, emergency, now, deps.calendar, deps.queues)
+        now = self.clock()
+        decision = route_call(system.tier, emergency, now, calendar, deps.queues)
         ticket = await deps.tickets.create(
             NewTicket(
                 created=now,
@@ -318,7 +341,7 @@ class _Call:
                 tier=system.tier,
                 emergency=emergency,
                 title=EMERGENCY_TITLE if emergency else NORMAL_TITLE,
-                sla_due=deps.calendar.sla_due(system.tier, now),
+                sla_due=calendar.sla_due(system.tier, now),
                 call_id=channel.call_id,
                 scenario=recording.path,
             ),
@@ -339,10 +362,10 @@ class _Call:
         await channel.say_digits(ticket.number)
         await channel.play(Prompt.SLA_RESPONSE_BY)
         await channel.say_datetime(ticket.sla_due.astimezone(tz))
-        await self._announce(decision, system.tier)
+        await self._announce(decision, system.tier, tz)
         return Outcome(decision, ticket=ticket, system=system, reseller=account)
 
-    async def _announce(self, decision: Decision, tier: Tier) -> None:
+    async def _announce(self, decision: Decision, tier: Tier, tz: dt.tzinfo) -> None:
         channel = self.channel
         if decision.route is Route.QUEUE:
             await channel.play(Prompt.TRANSFER_QUEUE)
@@ -351,7 +374,7 @@ class _Call:
         elif decision.route is Route.CLOSED and decision.next_opening is not None:
             await channel.play(_CLOSED_PROMPT.get(tier, Prompt.CLOSED_STANDARD))
             await channel.play(Prompt.CALLBACK_SCHEDULED)
-            await channel.say_datetime(decision.next_opening.astimezone(self.deps.calendar.tz))
+            await channel.say_datetime(decision.next_opening.astimezone(tz))
             await channel.play(Prompt.GOODBYE)
 
     # Step 7: the status of an existing ticket.
@@ -375,9 +398,9 @@ class _Call:
                 return Outcome(
                     Decision(Route.HANGUP), ticket=ticket, system=system, reseller=account
                 )
-            decision = route_call(
-                ticket.tier, ticket.emergency, deps.clock(), deps.calendar, deps.queues
-            )
-            await self._announce(decision, ticket.tier)
+            now = self.clock()
+            calendar = await deps.calendars.calendar(now)
+            decision = route_call(ticket.tier, ticket.emergency, now, calendar, deps.queues)
+            await self._announce(decision, ticket.tier, calendar.tz)
             return Outcome(decision, ticket=ticket, system=system, reseller=account)
         return await self.to_general_queue(account)

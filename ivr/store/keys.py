@@ -15,6 +15,8 @@ TICKET_SEQUENCE = f"{PREFIX}:ticket:seq"  # counter behind ticket numbers
 CALLS = f"{PREFIX}:calls"  # sorted set: call id by start time
 CALLBACKS = f"{PREFIX}:callbacks"  # sorted set: ticket number by callback time
 AUDIT = f"{PREFIX}:audit"  # stream of security events (lockouts)
+CALENDAR_CLOSURES = f"{PREFIX}:calendar:closures"  # hash: ISO date -> reason
+CALENDAR_OPENINGS = f"{PREFIX}:calendar:openings"  # hash: ISO date -> reason
 
 
 def reseller(account: str) -> str:

@@ -1,0 +1,67 @@
+"""Settings from the environment: defaults, parsing, and clear errors naming the variable."""
+
+from __future__ import annotations
+
+import datetime as dt
+import ipaddress
+
+import pytest
+
+from ivr.config import ConfigError, load_settings
+
+
+def test_defaults() -> None:
+    """With no variables the service listens on loopback with the documented defaults."""
+    settings = load_settings({})
+    assert (settings.agi_host, settings.agi_port, settings.redis_url) == ("127.0.0.1", 4573, None)
+    assert settings.timezone.key == "America/Chicago"
+    assert settings.queues.general == "support-general"
+    assert settings.fixed_now is None
+    assert settings.allow_call_time is False
+
+
+def test_values_parsed() -> None:
+    """Each variable is parsed into its typed field."""
+    settings = load_settings(
+        {
+            "IVR_REDIS_URL": "redis://10.0.0.2:6379/1",
+            "IVR_AGI_HOST": "0.0.0.0",  # noqa: S104
+            "IVR_AGI_ALLOW": "10.0.0.5, 10.0.1.0/24",
+            "IVR_TIMEZONE": "America/New_York",
+            "IVR_QUEUE_PREMIUM": "prem_q",
+            "IVR_FIXED_NOW": "2026-11-25T22:00:00-06:00",
+            "IVR_SLA_WALL_CLOCK": "yes",
+            "IVR_HOLIDAY_SUBDIV": "TX",
+        }
+    )
+    assert settings.agi_allow == (
+        ipaddress.ip_network("10.0.0.5/32"),
+        ipaddress.ip_network("10.0.1.0/24"),
+    )
+    assert settings.queues.premium == "prem_q"
+    assert settings.fixed_now == dt.datetime.fromisoformat("2026-11-25T22:00:00-06:00")
+    assert settings.sla_wall_clock is True
+
+
+@pytest.mark.parametrize(
+    ("env", "named"),
+    [
+        ({"IVR_AGI_PORT": "70000"}, "IVR_AGI_PORT"),
+        ({"IVR_AGI_PORT": "x"}, "IVR_AGI_PORT"),
+        ({"IVR_REDIS_URL": "http://x"}, "IVR_REDIS_URL"),
+        ({"IVR_TIMEZONE": "Mars/Olympus"}, "IVR_TIMEZONE"),
+        ({"IVR_QUEUE_GENERAL": "a,b"}, "IVR_QUEUE_GENERAL"),
+        ({"IVR_QUEUE_GENERAL": "x)|y"}, "IVR_QUEUE_GENERAL"),
+        ({"IVR_AGI_ALLOW": "10.0.0.300"}, "IVR_AGI_ALLOW"),
+        ({"IVR_AGI_HOST": "0.0.0.0"}, "IVR_AGI_ALLOW"),  # noqa: S104
+        ({"IVR_FIXED_NOW": "2026-11-25T22:00:00"}, "IVR_FIXED_NOW"),
+        ({"IVR_SLA_WALL_CLOCK": "maybe"}, "IVR_SLA_WALL_CLOCK"),
+        ({"IVR_HOLIDAY_COUNTRY": "XX"}, "IVR_HOLIDAY_COUNTRY"),
+        ({"IVR_PIN_MAX_FAILURES": "0"}, "IVR_PIN_MAX_FAILURES"),
+        ({"IVR_RECORDING_DIR": "relative/dir"}, "IVR_RECORDING_DIR"),
+    ],
+)
+def test_bad_values_name_the_variable(env: dict[str, str], named: str) -> None:
+    """A bad value is refused with the variable's name in the message."""
+    with pytest.raises(ConfigError, match=named):
+        load_settings(env)
