@@ -14,7 +14,7 @@ import asyncio
 import contextlib
 import itertools
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
 DEFAULT_ENV_TEMPLATE: tuple[tuple[str, str], ...] = (
@@ -141,6 +141,8 @@ class SimulatedCall:
     extra_env: dict[str, str] = field(default_factory=dict)
     close_wait: float = 5.0
     recording_writable: bool = True  # False: RECORD FILE cannot create its file
+    # Awaited with each command line before it is answered (tests: kill a worker mid-call).
+    before_answer: Callable[[str], Awaitable[None]] | None = None
 
     @staticmethod
     def parse_dtmf(spec: str) -> list[str | None]:
@@ -206,9 +208,15 @@ class FakeAsterisk:
                 result.closed_by_service = True
                 return
             command = raw.decode("utf-8", errors="replace").rstrip("\r\n")
+            if call.before_answer is not None:
+                await call.before_answer(command)
             replies = session.answer(command)
-            writer.write("".join(line + "\n" for line in replies).encode())
-            await writer.drain()
+            try:
+                writer.write("".join(line + "\n" for line in replies).encode())
+                await writer.drain()
+            except ConnectionError:
+                result.closed_by_service = True
+                return
             if session.dead and not session.waiting_close:
                 session.waiting_close = True
                 writer.write(b"HANGUP\n")
