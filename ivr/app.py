@@ -13,15 +13,18 @@ from dataclasses import dataclass
 from redis.asyncio import Redis
 
 from ivr.agi.server import FastAgiServer, ServerLimits
+from ivr.ami.originate import AmiOriginator, AmiSettings
 from ivr.config import Settings
 from ivr.flows.routes import route_table
 from ivr.flows.support_line import SupportLineDeps
+from ivr.paging import Pager, PagingPolicy
 from ivr.pins import PinHasher
 from ivr.redis_server import managed_redis
 from ivr.store.calendar import CalendarRules, CalendarStore
 from ivr.store.calls import CallStore
 from ivr.store.directory import Directory
 from ivr.store.lockout import Lockout, LockoutPolicy
+from ivr.store.oncall import OnCallStore
 from ivr.store.tickets import TicketStore
 
 log = logging.getLogger("ivr")
@@ -43,6 +46,7 @@ class Services:
     calls: CallStore
     pins: PinHasher
     calendars: CalendarStore
+    oncall: OnCallStore
 
 
 def build_services(redis: Redis, settings: Settings, pins: PinHasher | None = None) -> Services:
@@ -61,6 +65,7 @@ def build_services(redis: Redis, settings: Settings, pins: PinHasher | None = No
         tickets=TicketStore(redis),
         calls=CallStore(redis),
         pins=pins or PinHasher(),
+        oncall=OnCallStore(redis),
         calendars=CalendarStore(
             redis,
             CalendarRules(
@@ -90,6 +95,7 @@ def flow_deps(
         calendars=services.calendars,
         queues=settings.queues,
         clock=clock,
+        oncall_chain=services.oncall.chain,
         allow_call_time=settings.allow_call_time,
     )
 
@@ -152,6 +158,7 @@ async def serve(settings: Settings, *, demo: bool = False) -> None:
             await load_demo(services)
         server = build_agi_server(services, settings)
         await server.start(settings.agi_host, settings.agi_port)
+        pager = await start_pager(services, settings)
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
@@ -162,3 +169,47 @@ async def serve(settings: Settings, *, demo: bool = False) -> None:
         finally:
             log.info("stopping: %d calls in progress", server.active_calls)
             await server.close(drain_seconds=30)
+            if pager is not None:
+                await pager.stop()
+
+
+@dataclass(slots=True)
+class RunningPager:
+    """The re-paging task and its AMI connection."""
+
+    task: asyncio.Task[None]
+    originator: AmiOriginator
+
+    async def stop(self) -> None:
+        """Cancel the task and close AMI."""
+        self.task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await self.task
+        await self.originator.close()
+
+
+async def start_pager(services: Services, settings: Settings) -> RunningPager | None:
+    """Re-page unaccepted on-call tickets through AMI, when AMI is configured."""
+    if not settings.ami_host:
+        log.warning("IVR_AMI_HOST not set: unaccepted on-call tickets will not be re-paged")
+        return None
+    originator = AmiOriginator(
+        AmiSettings(
+            host=settings.ami_host,
+            port=settings.ami_port,
+            username=settings.ami_username,
+            secret=settings.ami_secret,
+        )
+    )
+    await originator.start()
+    pager = Pager(
+        services.redis,
+        services.tickets,
+        originator,
+        PagingPolicy(
+            max_rounds=settings.oncall_max_rounds,
+            round_gap=dt.timedelta(seconds=settings.oncall_round_gap_seconds),
+        ),
+        now_utc,
+    )
+    return RunningPager(asyncio.create_task(pager.run()), originator)

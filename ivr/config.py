@@ -25,6 +25,7 @@ _QUEUE_RE = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 _PREFIX_RE = re.compile(r"^[A-Za-z0-9_/-]{0,64}$")
 _PATH_RE = re.compile(r"^/[A-Za-z0-9_./-]{0,200}$")
 _REGION_RE = re.compile(r"^[A-Za-z0-9-]{0,10}$")
+_AMI_USER_RE = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
 IpNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 
@@ -78,6 +79,12 @@ class Settings:
     # name its own time (``support-line?at=...``). Both off in production.
     fixed_now: dt.datetime | None = None
     allow_call_time: bool = False
+    ami_host: str | None = None
+    ami_port: int = 5038
+    ami_username: str = "ivr"
+    ami_secret: str = field(default="", repr=False)
+    oncall_max_rounds: int = 3
+    oncall_round_gap_seconds: int = 300
 
     def with_overrides(self, **changes: object) -> Settings:
         """A copy with some fields replaced (command-line options)."""
@@ -149,7 +156,17 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         holiday_subdiv=get("IVR_HOLIDAY_SUBDIV", _pattern(_REGION_RE), base.holiday_subdiv),
         fixed_now=get("IVR_FIXED_NOW", _aware_time, None),
         allow_call_time=get("IVR_ALLOW_CALL_TIME", _bool, base.allow_call_time),
+        ami_host=get("IVR_AMI_HOST", _host, None),
+        ami_port=get("IVR_AMI_PORT", _port, base.ami_port),
+        ami_username=get("IVR_AMI_USERNAME", _pattern(_AMI_USER_RE), base.ami_username),
+        ami_secret=env.get("IVR_AMI_SECRET", ""),
+        oncall_max_rounds=get("IVR_ONCALL_MAX_ROUNDS", _int_range(1, 50), base.oncall_max_rounds),
+        oncall_round_gap_seconds=get(
+            "IVR_ONCALL_ROUND_GAP_SECONDS", _int_range(10, 86400), base.oncall_round_gap_seconds
+        ),
     )
+    if settings.ami_host and not settings.ami_secret:
+        raise ConfigError("IVR_AMI_HOST is set: IVR_AMI_SECRET must be set too")
     try:
         holiday_dates(settings.holiday_country, settings.holiday_subdiv, 2000)
     except UnknownHolidayRegion as exc:

@@ -47,6 +47,13 @@ class Prompt(StrEnum):
     STATUS_RESOLVED = "status-resolved"
     TICKET_CONNECT = "ticket-connect"
     GOODBYE = "goodbye"
+    ONCALL_SUMMARY = "oncall-summary"
+    ONCALL_HOST_ID = "oncall-host-id"
+    ONCALL_PRESS_1 = "oncall-press-1"
+    ONCALL_ACCEPTED = "oncall-accepted"
+    ONCALL_ALREADY_ACCEPTED = "oncall-already-accepted"
+    ONCALL_LEAVE_MESSAGE = "oncall-leave-message"
+    ONCALL_MESSAGE_TAKEN = "oncall-message-taken"
 
 
 # Asterisk's own sounds that flows play besides the catalogue.

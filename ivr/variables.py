@@ -23,3 +23,21 @@ class Var(StrEnum):
     EMERGENCY = "IVR_EMERGENCY"
     ONCALL_DIAL = "IVR_ONCALL_DIAL"
     SLA_DUE = "IVR_SLA_DUE"
+    # The escalation chain, one step each: primary, secondary, manager.
+    ONCALL_STEPS = "IVR_ONCALL_STEPS"
+    ONCALL_DIAL_1 = "IVR_ONCALL_DIAL_1"
+    ONCALL_DIAL_2 = "IVR_ONCALL_DIAL_2"
+    ONCALL_DIAL_3 = "IVR_ONCALL_DIAL_3"
+    ONCALL_TIMEOUT_1 = "IVR_ONCALL_TIMEOUT_1"
+    ONCALL_TIMEOUT_2 = "IVR_ONCALL_TIMEOUT_2"
+    ONCALL_TIMEOUT_3 = "IVR_ONCALL_TIMEOUT_3"
+    # Set by route oncall-accept on the engineer's channel: 1 when they accepted.
+    ACCEPTED = "IVR_ACCEPTED"
+    # Set by the service's AMI Originate on a re-page call.
+    ONCALL_STEP = "IVR_ONCALL_STEP"
+    PAGE_ROUND = "IVR_PAGE_ROUND"
+
+
+MAX_ONCALL_STEPS = 3
+ONCALL_DIALS = (Var.ONCALL_DIAL_1, Var.ONCALL_DIAL_2, Var.ONCALL_DIAL_3)
+ONCALL_TIMEOUTS = (Var.ONCALL_TIMEOUT_1, Var.ONCALL_TIMEOUT_2, Var.ONCALL_TIMEOUT_3)

@@ -19,12 +19,14 @@ from pathlib import Path
 import pytest
 
 from ivr.domain.records import Route
-from ivr.flows.routes import SUPPORT_LINE
+from ivr.flows.routes import ONCALL_MESSAGE, SUPPORT_LINE
 from ivr.prompts import sound_exists
 from ivr.variables import Var
 
 DIALPLAN = Path(__file__).resolve().parent.parent / "dialplan" / "support-line.conf"
 CONTEXT = "ivr-support-line"
+SCREEN_CONTEXT = "ivr-oncall-screen"
+PAGE_CONTEXT = "ivr-oncall-page"
 NUMBERS = ("2145565917", "12145565917", "+12145565917")
 MAIN_NUMBER = "2145565917"
 # Operator settings read from [globals]; documented at the top of the file.
@@ -179,7 +181,7 @@ def dialplan_text() -> str:
 def support_line() -> dict[str, list[Step]]:
     """The extensions of the support line's context."""
     contexts = parse_dialplan(dialplan_text())
-    assert list(contexts) == [CONTEXT], "one context, and no [globals] in an include file"
+    assert list(contexts) == [CONTEXT, SCREEN_CONTEXT, PAGE_CONTEXT], "no [globals] in an include"
     return contexts[CONTEXT]
 
 
@@ -205,11 +207,13 @@ def test_all_three_number_forms_reach_one_extension() -> None:
 
 
 def test_agi_call_targets_the_support_line_route() -> None:
-    """The one AGI call asks the FastAGI server for route support-line, before any Answer."""
+    """The first AGI call asks for route support-line, before any Answer; the other is on-call."""
     steps = main_steps()
     agi = [i for i, step in enumerate(steps) if step.app in {"AGI", "EAGI", "DeadAGI"}]
-    assert len(agi) == 1
+    assert len(agi) == 2
     assert steps[agi[0]].args == f"${{SL_AGI_URL}}/{SUPPORT_LINE}"
+    assert steps[agi[1]].label == "oncall_exhausted"
+    assert steps[agi[1]].args == f"${{SL_AGI_URL}}/{ONCALL_MESSAGE}?ticket=${{IVR_TICKET}}"
     # The service answers the call itself.
     assert all(step.app != "Answer" for step in steps[: agi[0]])
 
@@ -246,7 +250,7 @@ def test_every_route_is_handled_by_an_explicit_comparison() -> None:
     for step in steps:
         match = re.fullmatch(r'\$\["\$\{IVR_ROUTE\}" = "(\w+)"\]\?(\w+)', step.args)
         if step.app == "GotoIf" and match:
-            targets[match[1]] = match[2]
+            assert targets.setdefault(match[1], match[2]) == match[2], "one label per route"
     assert set(targets) == {route.value for route in Route}
     assert set(targets.values()) <= labels()
     # No Goto/GotoIf destination comes from a variable: a missing one drops the call.
@@ -254,9 +258,15 @@ def test_every_route_is_handled_by_an_explicit_comparison() -> None:
         if step.app in {"Goto", "GotoIf"}:
             destination = step.args.rsplit("?", 1)[-1]
             assert "$" not in destination, f"line {step.lineno}: dynamic jump"
-    # After the last comparison, an empty or unknown route falls to the general queue.
-    last = max(i for i, step in enumerate(steps) if "${IVR_ROUTE}" in step.args)
-    assert (steps[last + 1].app, steps[last + 1].args) == ("Goto", "general")
+    # After each run of comparisons, an empty or unknown route falls to the general queue.
+    last = [
+        i
+        for i, step in enumerate(steps)
+        if "${IVR_ROUTE}" in step.args and "${IVR_ROUTE}" not in steps[i + 1].args
+    ]
+    assert len(last) == 2
+    for i in last:
+        assert (steps[i + 1].app, steps[i + 1].args) == ("Goto", "general")
 
 
 def test_played_sounds_are_listed_and_in_the_prompt_catalogue() -> None:
@@ -298,6 +308,7 @@ class Asterisk:
     globals_: Mapping[str, str] = field(default_factory=dict)
     agi_status: str = "SUCCESS"
     service_sets: Mapping[str, str] = field(default_factory=dict)
+    message_sets: Mapping[str, str] = field(default_factory=dict)  # route oncall-message
     answered_queues: frozenset[str] = frozenset()
     dial_status: str = "NOANSWER"
 
@@ -361,7 +372,8 @@ class Asterisk:
             call.events.append(("AGI", args))
             call.channel["AGISTATUS"] = self.agi_status
             if self.agi_status == "SUCCESS":
-                call.channel.update(self.service_sets)
+                message = f"/{ONCALL_MESSAGE}?" in args
+                call.channel.update(self.message_sets if message else self.service_sets)
             return ""
         if app == "Queue":
             name, _options, _url, _announce, timeout = args.split(",")
@@ -470,20 +482,66 @@ def test_walk_queue_without_name_goes_to_general_queue() -> None:
     assert "QUEUE_PRIO" not in call.channel
 
 
-@pytest.mark.parametrize(
-    ("dial_status", "after"),
-    [("ANSWER", []), ("NOANSWER", GENERAL_THEN_GOODBYE), ("BUSY", GENERAL_THEN_GOODBYE)],
-)
-def test_walk_oncall_dials_then_falls_back(dial_status: str, after: list[tuple[str, ...]]) -> None:
-    """oncall: Dial the engineer for 30 s; unanswered, the general queue."""
-    sets = routed("oncall", queue="support-premium-plus", oncall_dial="PJSIP/5550100@trunk")
-    call = Asterisk(service_sets=sets, dial_status=dial_status).run(MAIN_NUMBER)
-    assert call.events[1:] == [("Dial", "PJSIP/5550100@trunk", "30"), *after]
+ONCALL_CHAIN = {
+    "IVR_TICKET": "10001",
+    "IVR_ONCALL_STEPS": "3",
+    "IVR_ONCALL_DIAL_1": "PJSIP/201",
+    "IVR_ONCALL_TIMEOUT_1": "30",
+    "IVR_ONCALL_DIAL_2": "PJSIP/202",
+    "IVR_ONCALL_TIMEOUT_2": "30",
+    "IVR_ONCALL_DIAL_3": "PJSIP/299@trunk",
+    "IVR_ONCALL_TIMEOUT_3": "45",
+}
+SCREEN = "U(ivr-oncall-screen^s^1^10001^{step})"
+MESSAGE = ("AGI", f"{DEFAULT_AGI_URL}/{ONCALL_MESSAGE}?ticket=10001")
 
 
-def test_walk_oncall_without_dial_string_goes_to_general_queue() -> None:
-    """oncall: no IVR_ONCALL_DIAL is the general queue."""
-    call = Asterisk(service_sets=routed("oncall", queue="support-premium-plus")).run(MAIN_NUMBER)
+def oncall(steps: int) -> dict[str, str]:
+    """The variables of an on-call decision with a chain of ``steps`` engineers."""
+    chain = {k: v for k, v in ONCALL_CHAIN.items() if k[-1] not in "123"[steps:]}
+    return {Var.ROUTE.value: "oncall", **chain, "IVR_ONCALL_STEPS": str(steps)}
+
+
+def test_walk_oncall_first_engineer_accepts() -> None:
+    """oncall: the primary is dialled with screening; accepting bridges the call."""
+    call = Asterisk(service_sets=oncall(3), dial_status="ANSWER").run(MAIN_NUMBER)
+    assert call.events[1:] == [("Dial", "PJSIP/201", "30", SCREEN.format(step=1))]
+
+
+def test_walk_oncall_whole_chain_then_message() -> None:
+    """oncall: each step in turn, then the caller leaves a message and the call ends."""
+    sets = oncall(3)
+    call = Asterisk(service_sets=sets, message_sets={"IVR_ROUTE": "hangup"}).run(MAIN_NUMBER)
+    assert call.events[1:] == [
+        ("Dial", "PJSIP/201", "30", SCREEN.format(step=1)),
+        ("Dial", "PJSIP/202", "30", SCREEN.format(step=2)),
+        ("Dial", "PJSIP/299@trunk", "45", SCREEN.format(step=3)),
+        MESSAGE,
+        ("Hangup",),
+    ]
+
+
+def test_walk_oncall_short_chain_stops_early() -> None:
+    """oncall: a one-step chain dials only that engineer before the message."""
+    call = Asterisk(service_sets=oncall(1), message_sets={"IVR_ROUTE": "hangup"}).run(MAIN_NUMBER)
+    assert call.events[1:] == [
+        ("Dial", "PJSIP/201", "30", SCREEN.format(step=1)),
+        MESSAGE,
+        ("Hangup",),
+    ]
+
+
+def test_walk_oncall_message_failure_goes_to_general_queue() -> None:
+    """oncall: if the message route fails, the caller still reaches the general queue."""
+    call = Asterisk(service_sets=oncall(1)).run(MAIN_NUMBER)
+    assert call.events[-5:] == GENERAL_THEN_GOODBYE
+
+
+@pytest.mark.parametrize("steps", ["", "0"])
+def test_walk_oncall_without_chain_goes_to_general_queue(steps: str) -> None:
+    """oncall: no rotation configured (no steps) is the general queue."""
+    sets = {Var.ROUTE.value: "oncall", "IVR_ONCALL_STEPS": steps}
+    call = Asterisk(service_sets=sets).run(MAIN_NUMBER)
     assert call.events[1:] == GENERAL_THEN_GOODBYE
 
 

@@ -43,6 +43,14 @@ class TicketStatus(StrEnum):
     RESOLVED = "resolved"
 
 
+class OnCallState(StrEnum):
+    """Where an after-hours ticket stands with the on-call chain."""
+
+    PAGING = "paging"
+    ACCEPTED = "accepted"
+    UNACCEPTED = "unaccepted"
+
+
 class Route(StrEnum):
     """Where the dialplan sends the call after the service has decided (IVR_ROUTE)."""
 
@@ -124,6 +132,7 @@ class Ticket:
     status: TicketStatus = TicketStatus.OPEN
     acknowledged_by: str = ""
     acknowledged_at: dt.datetime | None = None
+    oncall_state: str = ""  # "", paging, accepted, unaccepted
 
 
 @dataclass(slots=True)

@@ -12,13 +12,14 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 from redis.exceptions import RedisError
 
 from ivr.channel import CallHungUp, Channel, ChannelFailure
 from ivr.config import parse_aware_time
+from ivr.domain.oncall import ChainStep, chain_json
 from ivr.domain.records import (
     EMERGENCY_TITLE,
     NORMAL_TITLE,
@@ -38,7 +39,7 @@ from ivr.store.calls import CallStore
 from ivr.store.directory import Directory
 from ivr.store.lockout import Lockout
 from ivr.store.tickets import NewTicket, TicketStore
-from ivr.variables import Var
+from ivr.variables import MAX_ONCALL_STEPS, ONCALL_DIALS, ONCALL_TIMEOUTS, Var
 
 log = logging.getLogger("ivr.flows.support_line")
 
@@ -78,6 +79,7 @@ class SupportLineDeps:
     calendars: CalendarStore
     queues: QueueNames
     clock: Callable[[], dt.datetime]
+    oncall_chain: Callable[[dt.datetime], Awaitable[Sequence[ChainStep]]]
     allow_call_time: bool = False
 
 
@@ -89,6 +91,7 @@ class Outcome:
     ticket: Ticket | None = None
     system: System | None = None
     reseller: str = ""
+    oncall: Sequence[ChainStep] = ()
 
     def variables(self) -> dict[Var, str]:
         """The ``IVR_*`` values, built only from validated data."""
@@ -101,6 +104,15 @@ class Outcome:
         if self.system is not None:
             values[Var.HOST_ID] = self.system.host_id
             values[Var.TIER] = self.system.tier.value
+        if self.decision.route is Route.ONCALL:
+            values[Var.ONCALL_STEPS] = str(len(self.oncall))
+            for step, dial, timeout in zip(
+                self.oncall, ONCALL_DIALS, ONCALL_TIMEOUTS, strict=False
+            ):
+                values[dial] = step.engineer.dial
+                values[timeout] = str(step.timeout_seconds)
+            if self.oncall:
+                values[Var.ONCALL_DIAL] = self.oncall[0].engineer.dial
         if self.ticket is not None:
             values[Var.TICKET] = self.ticket.number
             values[Var.EMERGENCY] = "1" if self.ticket.emergency else "0"
@@ -330,6 +342,15 @@ class _Call:
         recording = await channel.record(channel.call_id, RECORD_SECONDS, RECORD_SILENCE_SECONDS)
         now = self.clock()
         decision = route_call(system.tier, emergency, now, calendar, deps.queues)
+        chain: Sequence[ChainStep] = ()
+        if decision.route is Route.ONCALL:
+            chain = tuple(await deps.oncall_chain(now))[:MAX_ONCALL_STEPS]
+            if not chain:
+                log.warning(
+                    "call=%s no on-call engineer configured: after-hours Premium Plus "
+                    "falls back to the general queue",
+                    self.record.call_id,
+                )
         ticket = await deps.tickets.create(
             NewTicket(
                 created=now,
@@ -346,6 +367,7 @@ class _Call:
                 scenario=recording.path,
             ),
             callback_at=decision.next_opening if decision.route is Route.CLOSED else None,
+            oncall_chain=chain_json(chain) if decision.route is Route.ONCALL else None,
         )
         self.record.ticket = ticket.number
         self.record.step("ticket")
@@ -363,7 +385,7 @@ class _Call:
         await channel.play(Prompt.SLA_RESPONSE_BY)
         await channel.say_datetime(ticket.sla_due.astimezone(tz))
         await self._announce(decision, system.tier, tz)
-        return Outcome(decision, ticket=ticket, system=system, reseller=account)
+        return Outcome(decision, ticket=ticket, system=system, reseller=account, oncall=chain)
 
     async def _announce(self, decision: Decision, tier: Tier, tz: dt.tzinfo) -> None:
         channel = self.channel

@@ -15,6 +15,9 @@ TICKET_SEQUENCE = f"{PREFIX}:ticket:seq"  # counter behind ticket numbers
 CALLS = f"{PREFIX}:calls"  # sorted set: call id by start time
 CALLBACKS = f"{PREFIX}:callbacks"  # sorted set: ticket number by callback time
 AUDIT = f"{PREFIX}:audit"  # stream of security events (lockouts)
+ONCALL_ROTATION = f"{PREFIX}:oncall:rotation"  # JSON document
+ONCALL_OVERRIDES = f"{PREFIX}:oncall:overrides"  # hash: id -> JSON override
+REPAGE = f"{PREFIX}:oncall:repage"  # sorted set: unaccepted ticket by next page time
 CALENDAR_CLOSURES = f"{PREFIX}:calendar:closures"  # hash: ISO date -> reason
 CALENDAR_OPENINGS = f"{PREFIX}:calendar:openings"  # hash: ISO date -> reason
 
@@ -37,6 +40,11 @@ def system(host_id: str) -> str:
 def ticket(number: str) -> str:
     """Hash of one ticket."""
     return f"{PREFIX}:ticket:{number}"
+
+
+def ticket_pages(number: str) -> str:
+    """List of a ticket's paging attempts (JSON entries)."""
+    return f"{PREFIX}:ticket:{number}:pages"
 
 
 def call(call_id: str) -> str:

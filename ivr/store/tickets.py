@@ -2,15 +2,30 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
+import json
 from dataclasses import dataclass, fields
 from typing import cast
 
 from redis.asyncio import Redis
 from redis.typing import EncodableT, FieldT
 
-from ivr.domain.records import Ticket, TicketStatus, Tier
+from ivr.domain.records import OnCallState, Ticket, TicketStatus, Tier
 from ivr.store import keys
+
+# Accept once: the first engineer to press 1 owns the ticket, whatever the race.
+_ACCEPT = """
+if redis.call('EXISTS', KEYS[1]) == 0 then return -1 end
+if redis.call('HGET', KEYS[1], 'acknowledged_by') then
+  local who = redis.call('HGET', KEYS[1], 'acknowledged_by')
+  if who ~= '' then return 0 end
+end
+redis.call('HSET', KEYS[1], 'acknowledged_by', ARGV[1], 'acknowledged_at', ARGV[2],
+           'status', 'acknowledged', 'oncall_state', 'accepted')
+redis.call('ZREM', KEYS[2], ARGV[3])
+return 1
+"""
 
 # Ticket numbers start above this so every number has five digits or more and
 # is easy to read back on the phone.
@@ -88,6 +103,7 @@ def ticket_from(data: dict[str, str]) -> Ticket:
         status=TicketStatus(data.get("status", TicketStatus.OPEN.value)),
         acknowledged_by=data.get("acknowledged_by", ""),
         acknowledged_at=dt.datetime.fromisoformat(acknowledged) if acknowledged else None,
+        oncall_state=data.get("oncall_state", ""),
     )
 
 
@@ -96,13 +112,27 @@ class TicketStore:
 
     def __init__(self, redis: Redis) -> None:
         self._redis = redis
+        self._accept = redis.register_script(_ACCEPT)
 
-    async def create(self, new: NewTicket, callback_at: dt.datetime | None = None) -> Ticket:
-        """Allocate a number (INCR) and store the ticket (one transaction): two round trips."""
+    async def create(
+        self,
+        new: NewTicket,
+        callback_at: dt.datetime | None = None,
+        oncall_chain: str | None = None,
+    ) -> Ticket:
+        """Allocate a number (INCR) and store the ticket (one transaction): two round trips.
+
+        A callback time schedules the call back; an on-call chain (JSON) is kept
+        with the ticket so the accept route knows who each step was.
+        """
         seq = int(await self._redis.incr(keys.TICKET_SEQUENCE))
         ticket = new.numbered(str(FIRST_NUMBER - 1 + seq))
+        fields = _encode(ticket)
+        if oncall_chain is not None:
+            ticket = dataclasses.replace(ticket, oncall_state=OnCallState.PAGING.value)
+            fields |= {"oncall_chain": oncall_chain, "oncall_state": ticket.oncall_state}
         async with self._redis.pipeline(transaction=True) as pipe:
-            pipe.hset(keys.ticket(ticket.number), mapping=_encode(ticket))
+            pipe.hset(keys.ticket(ticket.number), mapping=fields)
             pipe.zadd(keys.TICKETS, {ticket.number: new.created.timestamp()})
             if callback_at is not None:
                 pipe.zadd(keys.CALLBACKS, {ticket.number: callback_at.timestamp()})
@@ -122,3 +152,30 @@ class TicketStore:
                 pipe.hgetall(keys.ticket(number))
             rows = cast(list[dict[str, str]], await pipe.execute())
         return [ticket_from(row) for row in rows if row]
+
+    async def oncall_chain(self, number: str) -> str:
+        """The JSON chain stored with the ticket ("" when it never went on-call)."""
+        return cast(str, await self._redis.hget(keys.ticket(number), "oncall_chain") or "")
+
+    async def accept(self, number: str, engineer: str, at: dt.datetime) -> bool:
+        """Record the first engineer to accept; False if someone already had (or no ticket)."""
+        result = await self._accept(
+            keys=[keys.ticket(number), keys.REPAGE], args=[engineer, at.isoformat(), number]
+        )
+        return int(result) == 1
+
+    async def mark_unaccepted(self, number: str, repage_at: dt.datetime) -> None:
+        """Nobody accepted: mark it and schedule the re-paging (one transaction)."""
+        async with self._redis.pipeline(transaction=True) as pipe:
+            pipe.hset(keys.ticket(number), "oncall_state", OnCallState.UNACCEPTED.value)
+            pipe.zadd(keys.REPAGE, {number: repage_at.timestamp()})
+            await pipe.execute()
+
+    async def log_page(self, number: str, entry: dict[str, str]) -> None:
+        """Append one paging attempt (who, when, how it ended) to the ticket's log."""
+        await self._redis.rpush(keys.ticket_pages(number), json.dumps(entry, sort_keys=True))
+
+    async def pages(self, number: str) -> list[dict[str, str]]:
+        """Every paging attempt of a ticket, oldest first."""
+        raw = cast(list[str], await self._redis.lrange(keys.ticket_pages(number), 0, -1))
+        return [json.loads(item) for item in raw]

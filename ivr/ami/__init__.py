@@ -1,0 +1,1 @@
+"""Asterisk Manager Interface: the service's AMI client parts."""
