@@ -198,7 +198,7 @@ def labels() -> set[str]:
 def test_all_three_number_forms_reach_one_extension() -> None:
     """2145565917, 12145565917 and +12145565917 all run the same extension."""
     extensions = support_line()
-    assert set(extensions) == set(NUMBERS)
+    assert set(extensions) == {*NUMBERS, "h"}
     for number in NUMBERS:
         if number != MAIN_NUMBER:
             assert [(s.app, s.args) for s in extensions[number]] == [
@@ -212,10 +212,23 @@ def test_agi_call_targets_the_support_line_route() -> None:
     agi = [i for i, step in enumerate(steps) if step.app in {"AGI", "EAGI", "DeadAGI"}]
     assert len(agi) == 2
     assert steps[agi[0]].args == f"${{SL_AGI_URL}}/{SUPPORT_LINE}"
-    assert steps[agi[1]].label == "oncall_exhausted"
+    assert steps[agi[1] - 1].label == "oncall_exhausted"
     assert steps[agi[1]].args == f"${{SL_AGI_URL}}/{ONCALL_MESSAGE}?ticket=${{IVR_TICKET}}"
     # The service answers the call itself.
     assert all(step.app != "Answer" for step in steps[: agi[0]])
+
+
+def test_hangup_during_oncall_reports_to_the_service() -> None:
+    """The h extension tells route oncall-message when the caller left mid-chain, once only."""
+    steps = support_line()["h"]
+    assert [(s.app, s.args) for s in steps[:3]] == [
+        ("GotoIf", '$["${IVR_ROUTE}" != "oncall"]?done'),
+        ("GotoIf", '$["${SL_ONCALL_DONE}" = "1"]?done'),
+        ("AGI", f"${{SL_AGI_URL}}/{ONCALL_MESSAGE}?ticket=${{IVR_TICKET}}"),
+    ]
+    main = main_steps()
+    done = [i for i, s in enumerate(main) if s.args == "SL_ONCALL_DONE=1"]
+    assert [main[i].label for i in done] == ["oncall_exhausted", "oncall_answered"]
 
 
 def test_agistatus_other_than_success_goes_to_the_general_queue() -> None:

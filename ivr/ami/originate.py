@@ -110,7 +110,9 @@ class AmiOriginator:
         action = originate_action(request, f"ivr-page-{next(_ids)}")
         try:
             async with asyncio.timeout(self._settings.timeout):
-                response = await self._manager.send_action(action)
+                # as_list=False: "successfully queued" is the answer we wait for;
+                # the later OriginateResponse event is not needed (events are off).
+                response = await self._manager.send_action(action, as_list=False)
         except TimeoutError:
             log.error("AMI Originate to %s: no answer", request.channel)
             return False
