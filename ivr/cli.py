@@ -24,6 +24,7 @@ from ivr.agi.simulator import CallResult, FakeAsterisk, SimulatedCall
 from ivr.config import ConfigError, Settings, load_settings, parse_aware_time
 from ivr.domain.holidays import holidays_between
 from ivr.domain.imports import ImportRejected
+from ivr.domain.oncall import Role, override_from_dict, rotation_from_dict
 from ivr.domain.records import PIN_RE, Ticket, Tier
 from ivr.domain.routing import route_call
 from ivr.imports_service import import_resellers, import_systems
@@ -94,6 +95,25 @@ def _parser() -> argparse.ArgumentParser:
         cmd.add_argument("--reason", default="")
     cal_clear = cal_sub.add_parser("clear", help="remove an entry for a date")
     cal_clear.add_argument("date", type=_date_arg)
+
+    oncall = sub.add_parser("oncall", help="on-call rotation and overrides")
+    oncall_sub = oncall.add_subparsers(dest="oncall_command", required=True)
+    oncall_show = oncall_sub.add_parser("show", help="who is on call (now or --at)")
+    oncall_show.add_argument("--at", default=None, help="ISO time with offset")
+    oncall_show.add_argument("--json", action="store_true")
+    oncall_set = oncall_sub.add_parser("set", help="replace the rotation from a JSON file")
+    oncall_set.add_argument("file", type=Path)
+    override = oncall_sub.add_parser("override", help="add, list or remove dated overrides")
+    override_sub = override.add_subparsers(dest="override_command", required=True)
+    override_add = override_sub.add_parser("add", help="someone else takes a role for a span")
+    override_add.add_argument("start", help="ISO time with offset")
+    override_add.add_argument("end", help="ISO time with offset")
+    override_add.add_argument("name")
+    override_add.add_argument("dial", help="Dial() target, e.g. PJSIP/2145550111@trunk")
+    override_add.add_argument("--role", choices=[r.value for r in Role], default="primary")
+    override_sub.add_parser("list", help="every override")
+    override_rm = override_sub.add_parser("remove", help="remove an override by id")
+    override_rm.add_argument("id")
 
     sub.add_parser("demo", help="load the demo data into Redis")
 
@@ -168,6 +188,8 @@ async def _dispatch(args: argparse.Namespace, settings: Settings, stdin: TextIO)
             return await asyncio.to_thread(main_build, args.out, args.prune)
         case "route":
             return await _route(settings, args)
+        case "oncall":
+            return await _oncall(settings, args)
         case "calendar":
             return await _calendar(settings, args)
         case "demo":
@@ -285,11 +307,16 @@ async def _tickets(settings: Settings, args: argparse.Namespace) -> int:
             if ticket is None:
                 print(f"ivr: no ticket {args.number}", file=sys.stderr)
                 return 1
+            data = ticket_json(ticket) | {"pages": await services.tickets.pages(ticket.number)}
             if args.show_json or args.json:
-                print(json.dumps(ticket_json(ticket), indent=2))
+                print(json.dumps(data, indent=2))
             else:
-                for key, value in ticket_json(ticket).items():
-                    print(f"{key:>18}: {value}")
+                for key, value in data.items():
+                    if key != "pages":
+                        print(f"{key:>18}: {value}")
+                for page in data["pages"]:
+                    print(f"{'page':>18}: {page.get('at')} round {page.get('round', '-')} "
+                          f"step {page.get('step')} {page.get('engineer')}: {page.get('outcome')}")
             return 0
         tickets = await services.tickets.recent(args.limit)
     if args.json:
@@ -361,6 +388,56 @@ async def _calendar(settings: Settings, args: argparse.Namespace) -> int:
         print(f"{day.isoformat()}  {day:%a}  {kind:<8} {text}")
     if not rows:
         print(f"no holidays or entries from {first.isoformat()} to {last.isoformat()}")
+    return 0
+
+
+async def _oncall(settings: Settings, args: argparse.Namespace) -> int:
+    try:
+        if args.oncall_command == "set":
+            text = await asyncio.to_thread(args.file.read_text, encoding="utf-8")
+            rotation = rotation_from_dict(json.loads(text))
+        elif args.oncall_command == "override" and args.override_command == "add":
+            new_override = override_from_dict(
+                {"start": args.start, "end": args.end, "name": args.name,
+                 "dial": args.dial, "role": args.role}
+            )  # fmt: skip
+        at = parse_aware_time(args.at) if getattr(args, "at", None) else app.now_utc()
+    except (OSError, ValueError, KeyError) as exc:
+        print(f"ivr: {exc}", file=sys.stderr)
+        return 1
+    async with app.open_redis(settings) as redis:
+        store = app.build_services(redis, settings).oncall
+        if args.oncall_command == "set":
+            await store.set_rotation(rotation)
+            print(f"rotation set: {len(rotation.engineers)} engineers")
+            return 0
+        if args.oncall_command == "override":
+            if args.override_command == "add":
+                print(f"override {await store.add_override(new_override)} added")
+                return 0
+            if args.override_command == "remove":
+                if not await store.remove_override(args.id):
+                    print(f"ivr: no override {args.id}", file=sys.stderr)
+                    return 1
+                print(f"override {args.id} removed")
+                return 0
+            _, overrides = await store.state()
+            for key, o in sorted(overrides.items(), key=lambda item: item[1].start):
+                print(f"{key}  {o.start.isoformat()} .. {o.end.isoformat()}  {o.role.value:<9} "
+                      f"{o.engineer.name} ({o.engineer.dial})")  # fmt: skip
+            return 0
+        chain = await store.chain(at)
+    steps = [
+        {"role": s.role.value, "name": s.engineer.name, "dial": s.engineer.dial,
+         "timeout": s.timeout_seconds}
+        for s in chain
+    ]  # fmt: skip
+    if args.json:
+        print(json.dumps({"at": at.isoformat(), "chain": steps}, indent=2))
+    elif not steps:
+        print("nobody is on call: no rotation configured (after-hours calls go to the queue)")
+    for step in [] if args.json else steps:
+        print(f"{step['role']:<9} {step['name']} ({step['dial']}, {step['timeout']} s)")
     return 0
 
 

@@ -278,3 +278,37 @@ async def test_call_at_a_chosen_time(
         finally:
             await server.close()
         assert json.loads(capsys.readouterr().out)["route"] == expected
+
+
+async def test_oncall_commands(
+    cli_env: str, redis: Redis, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Set a rotation from JSON, add and remove an override, show who is on call at T."""
+    rotation = {
+        "starts": "2026-11-23T09:00:00-06:00",
+        "timezone": "America/Chicago",
+        "engineers": [
+            {"name": "Ana Ruiz", "dial": "PJSIP/201"},
+            {"name": "Ben", "dial": "PJSIP/202"},
+        ],
+        "manager": {"name": "Sam Lee", "dial": "PJSIP/299@trunk"},
+    }
+    path = write(tmp_path, "rotation.json", json.dumps(rotation))
+    assert await asyncio.to_thread(main, ["oncall", "set", str(path)]) == 0
+    at = ["--at", "2026-11-25T23:00:00-06:00", "--json"]
+    assert await asyncio.to_thread(main, ["oncall", "show", *at]) == 0
+    capsys.readouterr()
+    override = ["oncall", "override", "add", "2026-11-25T17:00:00-06:00",
+                "2026-11-26T09:00:00-06:00", "Cy Park", "PJSIP/203"]  # fmt: skip
+    assert await asyncio.to_thread(main, override) == 0
+    override_id = capsys.readouterr().out.split()[1]
+    assert await asyncio.to_thread(main, ["oncall", "show", *at]) == 0
+    chain = json.loads(capsys.readouterr().out)["chain"]
+    assert [step["name"] for step in chain] == ["Cy Park", "Ben", "Sam Lee"]
+    assert await asyncio.to_thread(main, ["oncall", "override", "remove", override_id]) == 0
+    assert await asyncio.to_thread(main, ["oncall", "override", "remove", override_id]) == 1
+    bad = write(
+        tmp_path, "bad.json", json.dumps({**rotation, "engineers": [{"name": "X", "dial": "a,b"}]})
+    )
+    assert await asyncio.to_thread(main, ["oncall", "set", str(bad)]) == 1
+    assert "Dial" in capsys.readouterr().err
