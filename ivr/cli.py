@@ -307,14 +307,15 @@ async def _tickets(settings: Settings, args: argparse.Namespace) -> int:
             if ticket is None:
                 print(f"ivr: no ticket {args.number}", file=sys.stderr)
                 return 1
-            data = ticket_json(ticket) | {"pages": await services.tickets.pages(ticket.number)}
+            pages = await services.tickets.pages(ticket.number)
+            data = ticket_json(ticket) | {"pages": pages}
             if args.show_json or args.json:
                 print(json.dumps(data, indent=2))
             else:
                 for key, value in data.items():
                     if key != "pages":
                         print(f"{key:>18}: {value}")
-                for page in data["pages"]:
+                for page in pages:
                     print(f"{'page':>18}: {page.get('at')} round {page.get('round', '-')} "
                           f"step {page.get('step')} {page.get('engineer')}: {page.get('outcome')}")
             return 0
