@@ -13,14 +13,14 @@ import json
 import logging
 import sys
 import urllib.parse
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TextIO
 
 from redis.exceptions import RedisError
 
 from ivr import app
-from ivr.agi.simulator import CallResult, FakeAsterisk, SimulatedCall
+from ivr.agi.simulator import CallResult, FakeAsterisk, SimulatedCall, Step
 from ivr.config import ConfigError, Settings, load_settings, parse_aware_time
 from ivr.domain.holidays import holidays_between
 from ivr.domain.imports import ImportRejected
@@ -270,13 +270,13 @@ async def _call(settings: Settings, args: argparse.Namespace) -> int:
         print(f"ivr: cannot reach the FastAGI server at {host}:{port}: {exc}", file=sys.stderr)
         return 1
     if args.json:
-        print(json.dumps(call_json(result), indent=2))
+        print(json.dumps(call_json(result, _prompt_words()), indent=2))
     else:
         _print_call(result)
     return 0
 
 
-def call_json(result: CallResult) -> dict[str, object]:
+def call_json(result: CallResult, words: Mapping[str, str] | None = None) -> dict[str, object]:
     """The ``ivr call --json`` object."""
     variables = {k: v for k, v in result.variables.items() if k.startswith("IVR_")}
     return {
@@ -285,14 +285,35 @@ def call_json(result: CallResult) -> dict[str, object]:
         "variables": variables,
         "ticket": variables.get(Var.TICKET.value) or None,
         "hung_up_by": result.hung_up_by or None,
-        "transcript": [str(step) for step in result.steps],
+        "transcript": [_line(step, words or {}) for step in result.steps],
         "problems": result.violations,
     }
 
 
+def _line(step: Step, words: Mapping[str, str]) -> str:
+    """One transcript line, with the prompt's words when the catalogue has them."""
+    said = words.get(step.text.rsplit("/", 1)[-1]) if step.kind == "play" else None
+    return f'{step}  "{said}"' if said else str(step).rstrip()
+
+
+def _prompt_words() -> dict[str, str]:
+    """Prompt id -> words, from the catalogue (empty if it cannot be read)."""
+    from ivr.prompt_audio import (  # noqa: PLC0415
+        CatalogueError,
+        default_catalogue_path,
+        load_catalogue,
+    )
+
+    try:
+        return {e.id: e.text for e in load_catalogue(default_catalogue_path())}
+    except (OSError, CatalogueError):
+        return {}
+
+
 def _print_call(result: CallResult) -> None:
+    words = _prompt_words()
     for step in result.steps:
-        print(step)
+        print(_line(step, words))
     route = result.variables.get(Var.ROUTE.value, "(none: the dialplan falls back to the queue)")
     print(f"-> route: {route}")
     for problem in result.violations:
@@ -316,8 +337,10 @@ async def _tickets(settings: Settings, args: argparse.Namespace) -> int:
                     if key != "pages":
                         print(f"{key:>18}: {value}")
                 for page in pages:
-                    print(f"{'page':>18}: {page.get('at')} round {page.get('round', '-')} "
-                          f"step {page.get('step')} {page.get('engineer')}: {page.get('outcome')}")
+                    print(
+                        f"{'page':>18}: {page.get('at')} round {page.get('round', '-')} "
+                        f"step {page.get('step')} {page.get('engineer')}: {page.get('outcome')}"
+                    )
             return 0
         tickets = await services.tickets.recent(args.limit)
     if args.json:

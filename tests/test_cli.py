@@ -110,6 +110,8 @@ async def test_call_and_tickets_commands(
     assert data["variables"]["IVR_EMERGENCY"] == "1"
     assert data["problems"] == []
     assert any("emergency-ticket-created" in step for step in data["transcript"])
+    # The transcript carries the prompts' words from the catalogue.
+    assert 'play    ivr/welcome  "Thank you for calling partner support."' in data["transcript"]
     assert await asyncio.to_thread(main, ["tickets", "--json"]) == 0
     listed = json.loads(capsys.readouterr().out)
     assert [t["number"] for t in listed] == ["10001"]
