@@ -419,7 +419,7 @@ async def _oncall(settings: Settings, args: argparse.Namespace) -> int:
     try:
         if args.oncall_command == "set":
             text = await asyncio.to_thread(args.file.read_text, encoding="utf-8")
-            rotation = rotation_from_dict(json.loads(text))
+            rotation = rotation_from_dict(json.loads(text), default_tz=settings.timezone)
         elif args.oncall_command == "override" and args.override_command == "add":
             new_override = override_from_dict(
                 {"start": args.start, "end": args.end, "name": args.name,
