@@ -11,6 +11,7 @@ from ivr.config import Queues
 from ivr.domain.calendar import SupportCalendar
 from ivr.domain.records import Route, Tier
 from ivr.domain.routing import queue_priority, route_call
+from ivr.store.calendar import CalendarRules, CalendarStore
 
 TZ = ZoneInfo("America/Chicago")
 CAL = SupportCalendar(tz=TZ)
@@ -185,3 +186,62 @@ def test_priorities_order_tiers_then_emergencies() -> None:
     ]
     assert order == sorted(order)
     assert len(set(order)) == len(order)
+
+
+RULES = CalendarRules(tz=TZ, holiday_country="US", holiday_subdiv="", wall_clock_sla=False)
+
+
+def with_holidays(
+    around: dt.datetime,
+    closures: frozenset[dt.date] = frozenset(),
+    openings: frozenset[dt.date] = frozenset(),
+) -> SupportCalendar:
+    """The calendar a call would get: federal holidays plus the administrator's dates."""
+    return CalendarStore.build_from(RULES, around, closures, openings)
+
+
+@pytest.mark.parametrize(
+    ("tier", "when", "is_open"),
+    [
+        (Tier.STANDARD, at(26, 10), False),  # Thanksgiving
+        (Tier.PREMIUM, at(26, 10), False),
+        (Tier.PREMIUM_PLUS, at(26, 10), True),
+        (Tier.STANDARD, at(27, 10), True),  # the Friday after is not a federal holiday
+        (Tier.PREMIUM, dt.datetime(2026, 12, 25, 12, tzinfo=TZ), False),  # Christmas
+        (Tier.PREMIUM, dt.datetime(2027, 1, 1, 7, tzinfo=TZ), False),  # New Year's Day
+    ],
+)
+def test_federal_holidays_close_the_centre(tier: Tier, when: dt.datetime, is_open: bool) -> None:
+    """Federal holidays close Standard and Premium; Premium Plus stays open."""
+    assert with_holidays(when).is_open(tier, when) is is_open
+
+
+@pytest.mark.parametrize(
+    ("tier", "created", "due"),
+    [
+        # Across Thanksgiving: Wed 1 h, (Thu holiday), Fri 8, Mon 8, Tue 7 -> Tuesday 16:00.
+        (Tier.STANDARD, at(25, 16), dt.datetime(2026, 12, 1, 16, tzinfo=TZ)),
+        # Premium across the holiday night: Wednesday 18:00 -> Friday 10:00.
+        (Tier.PREMIUM, at(25, 18), at(27, 10)),
+        # Across Christmas and a weekend: Thu 24 Dec 16:00 has 3 h, then Monday 07:00-08:00.
+        (Tier.PREMIUM, dt.datetime(2026, 12, 24, 16, tzinfo=TZ),
+         dt.datetime(2026, 12, 28, 8, tzinfo=TZ)),
+        # Premium Plus ignores holidays: wall clock.
+        (Tier.PREMIUM_PLUS, at(26, 23), at(27, 1)),
+    ],
+)  # fmt: skip
+def test_sla_across_holidays(tier: Tier, created: dt.datetime, due: dt.datetime) -> None:
+    """SLA clocks stop on holidays, nights and weekends."""
+    assert with_holidays(created).sla_due(tier, created) == due
+
+
+def test_administrator_closure_and_opening() -> None:
+    """An added closure closes a working day; an extra opening opens a holiday."""
+    calendar = with_holidays(
+        at(23, 8),
+        closures=frozenset({dt.date(2026, 11, 24)}),
+        openings=frozenset({dt.date(2026, 11, 26)}),
+    )
+    assert not calendar.is_open(Tier.STANDARD, at(24, 10))
+    assert calendar.is_open(Tier.STANDARD, at(26, 10))
+    assert calendar.next_opening(Tier.STANDARD, at(23, 18)) == at(25, 9)

@@ -60,18 +60,25 @@ class CalendarStore:
     def build(
         self, around: dt.datetime, closures: frozenset[dt.date], openings: frozenset[dt.date]
     ) -> SupportCalendar:
-        """The calendar from known closures and openings (pure given the rules)."""
-        local = around.astimezone(self.rules.tz).date()
+        """The calendar from known closures and openings."""
+        return self.build_from(self.rules, around, closures, openings)
+
+    @staticmethod
+    def build_from(
+        rules: CalendarRules,
+        around: dt.datetime,
+        closures: frozenset[dt.date],
+        openings: frozenset[dt.date],
+    ) -> SupportCalendar:
+        """Pure: holidays of the rules' region plus closures, minus openings."""
+        local = around.astimezone(rules.tz).date()
         holidays = holidays_between(
-            self.rules.holiday_country,
-            self.rules.holiday_subdiv,
-            local - LOOK_BACK,
-            local + LOOK_AHEAD,
+            rules.holiday_country, rules.holiday_subdiv, local - LOOK_BACK, local + LOOK_AHEAD
         )
         return SupportCalendar(
-            tz=self.rules.tz,
+            tz=rules.tz,
             closed_dates=frozenset(holidays) | closures,
-            wall_clock_sla=self.rules.wall_clock_sla,
+            wall_clock_sla=rules.wall_clock_sla,
             open_dates=openings,
         )
 
