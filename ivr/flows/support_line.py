@@ -218,7 +218,11 @@ class _Call:
             with contextlib.suppress(ChannelFailure):
                 await self.channel.play(Prompt.TRANSFER_GENERAL)
             await self.finish(Outcome(decision, reseller=self.record.reseller_account))
-        except (CallHungUp, ChannelFailure) as exc:
+        except CallHungUp:
+            log.info(
+                "call=%s hung up before the hand-over to the general queue", self.record.call_id
+            )
+        except ChannelFailure as exc:
             log.warning(
                 "call=%s could not hand over to the general queue: %s", self.record.call_id, exc
             )

@@ -1,0 +1,15 @@
+#!/usr/bin/env python3
+"""Classic AGI script of route support-line: ``AGI(support-line.py)`` in the dialplan.
+
+The route is this file's name; ``ivr.agi.classic`` does the rest. Settings come
+from the IVR_* environment variables Asterisk passes on (IVR_REDIS_URL above all).
+"""
+
+from __future__ import annotations
+
+import sys
+
+from ivr.agi.classic import main
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))
