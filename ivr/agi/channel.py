@@ -11,8 +11,15 @@ import datetime as dt
 import logging
 from typing import Protocol
 
-from ivr.agi.protocol import AgiEnvironment, AgiResponse, Status, digits_result
-from ivr.channel import CallHungUp, ChannelFailure, KeyInput, Recording
+from ivr.agi.protocol import (
+    AgiArgumentError,
+    AgiEnvironment,
+    AgiProtocolError,
+    AgiResponse,
+    Status,
+    digits_result,
+)
+from ivr.channel import CallHungUp, ChannelFailure, KeyInput, Recording, RouteHandler
 from ivr.variables import Var
 
 log = logging.getLogger("ivr.agi")
@@ -184,3 +191,36 @@ class AgiChannel:
 def _tz_name(when: dt.datetime) -> str:
     key = getattr(when.tzinfo, "key", None)
     return key if isinstance(key, str) else "UTC"
+
+
+async def run_route(
+    handler: RouteHandler,
+    runner: CommandRunner,
+    env: AgiEnvironment,
+    *,
+    sounds_prefix: str,
+    recording_dir: str,
+    command_timeout: float,
+) -> None:
+    """Run one call's route on an AGI channel: the boundary both AGI transports share.
+
+    A failed call is logged with its id and ends; the dialplan then finds no
+    IVR_ROUTE and sends the caller to the general queue.
+    """
+    channel = AgiChannel(
+        runner,
+        env,
+        sounds_prefix=sounds_prefix,
+        recording_dir=recording_dir,
+        command_timeout=command_timeout,
+    )
+    call = env.unique_id
+    try:
+        await handler(channel, env.query)
+    except TimeoutError:
+        log.error("call=%s route=%s Asterisk did not answer a command in time", call, env.route)
+    except (AgiProtocolError, AgiArgumentError) as exc:
+        log.error("call=%s route=%s AGI protocol error: %s", call, env.route, exc)
+    except Exception:
+        # The boundary: one failed call must never stop the server or the script.
+        log.exception("call=%s route=%s failed", call, env.route)

@@ -31,12 +31,11 @@ from typing import Any, Protocol, TextIO
 
 from asterisk.agi import AGI, AGISIGHUPHangup
 
-from ivr.agi.channel import AgiChannel
+from ivr.agi.channel import run_route
 from ivr.agi.protocol import (
     HANGUP_LINE,
     MAX_ENV_LINES,
     MAX_LINE_BYTES,
-    AgiArgumentError,
     AgiEnvironment,
     AgiProtocolError,
     AgiResponse,
@@ -256,23 +255,15 @@ async def run_call(
             return EXIT_CANNOT_RUN
         runner = StdioRunner(agi)
         runner.start()
-        channel = AgiChannel(
-            runner,
-            env,
-            sounds_prefix=settings.sounds_prefix,
-            recording_dir=settings.recording_dir,
-            command_timeout=settings.agi_command_timeout,
-        )
         try:
-            await handler(channel, env.query)
-        except TimeoutError:
-            log.error("call=%s route=%s Asterisk did not answer a command in time", call, env.route)
-        except (AgiProtocolError, AgiArgumentError) as exc:
-            log.error("call=%s route=%s AGI protocol error: %s", call, env.route, exc)
-        except Exception:
-            # The script's boundary, as the FastAGI server's: the dialplan sends
-            # the caller on (IVR_ROUTE is unset), the failure is in the log.
-            log.exception("call=%s route=%s failed", call, env.route)
+            await run_route(
+                handler,
+                runner,
+                env,
+                sounds_prefix=settings.sounds_prefix,
+                recording_dir=settings.recording_dir,
+                command_timeout=settings.agi_command_timeout,
+            )
         finally:
             runner.close()
     return EXIT_OK

@@ -15,10 +15,9 @@ import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from ivr.agi.channel import AgiChannel
+from ivr.agi.channel import run_route
 from ivr.agi.protocol import (
     MAX_LINE_BYTES,
-    AgiArgumentError,
     AgiEnvironment,
     AgiProtocolError,
     AgiResponse,
@@ -193,23 +192,14 @@ class FastAgiServer:
         if handler is None:
             log.warning("call=%s unknown FastAGI route %r", call, env.route)
             return
-        connection = FastAgiConnection(reader, writer)
-        channel = AgiChannel(
-            connection,
+        await run_route(
+            handler,
+            FastAgiConnection(reader, writer),
             env,
             sounds_prefix=self._sounds_prefix,
             recording_dir=self._recording_dir,
             command_timeout=self._limits.command_timeout,
         )
-        try:
-            await handler(channel, env.query)
-        except TimeoutError:
-            log.error("call=%s route=%s Asterisk did not answer a command in time", call, env.route)
-        except (AgiProtocolError, AgiArgumentError) as exc:
-            log.error("call=%s route=%s AGI protocol error: %s", call, env.route, exc)
-        except Exception:
-            # The connection boundary: one failed call must never stop the server.
-            log.exception("call=%s route=%s failed", call, env.route)
 
     async def _read_environment(self, reader: LineReader, peer: object) -> AgiEnvironment | None:
         parser = EnvironmentParser()
