@@ -1,11 +1,13 @@
-# The two commands: `make run` (install what is missing, start the service with
-# demo data) and `make test` (install what is missing, lint, type-check, test).
+# The two commands: `make run` (install what is missing, build the prompts, start
+# the service with demo data) and `make test` (install what is missing, lint,
+# type-check, test).
 .PHONY: setup run test lint
 
 setup:
 	./scripts/setup.sh
 
 run: setup
+	.venv/bin/ivr prompts build
 	.venv/bin/ivr serve --demo
 
 lint: setup
