@@ -115,6 +115,12 @@ def _parser() -> argparse.ArgumentParser:
     override_rm = override_sub.add_parser("remove", help="remove an override by id")
     override_rm.add_argument("id")
 
+    check = sub.add_parser("check", help="is this deployment ready? (Redis, data, prompts, ...)")
+    check.add_argument("--dialplan-dir", type=Path, default=None, help="default: dialplan/")
+    check.add_argument(
+        "--sounds-dir", type=Path, default=None, help="default: prompts/build/en/ivr"
+    )
+
     sub.add_parser("demo", help="load the demo data into Redis")
 
     prompts = sub.add_parser("prompts", help="prompt audio")
@@ -192,6 +198,16 @@ async def _dispatch(args: argparse.Namespace, settings: Settings, stdin: TextIO)
             return await _oncall(settings, args)
         case "calendar":
             return await _calendar(settings, args)
+        case "check":
+            from ivr.check import check_deployment, print_findings  # noqa: PLC0415
+            from ivr.prompt_audio import default_out_dir  # noqa: PLC0415
+
+            findings = await check_deployment(
+                settings,
+                dialplan_dir=args.dialplan_dir or Path(__file__).parents[1] / "dialplan",
+                sounds_dir=args.sounds_dir or default_out_dir(),
+            )
+            return print_findings(findings, sys.stdout)
         case "demo":
             from ivr.demo import load_demo  # noqa: PLC0415
 
