@@ -55,6 +55,7 @@ from tests.test_dialplan import (
     asterisklint,
     parse_dialplan,
     run_lint,
+    write_wrapper,
 )
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -610,30 +611,10 @@ def test_scripts_are_executable_and_name_routes() -> None:
 # The classic AGI dialplan
 
 
-def write_wrapper_of_both(tmp_path: Path) -> Path:
-    """An extensions.conf that includes the FastAGI dialplan and its script variant."""
-    wrapper = tmp_path / "extensions.conf"
-    wrapper.write_text(
-        "[general]\n"
-        "static=yes\n"
-        "writeprotect=no\n"
-        "clearglobalvars=no\n"
-        "\n"
-        "[globals]\n"
-        "IVR_AGI_URL=agi://127.0.0.1:4573\n"
-        "IVR_QUEUE_GENERAL=support-general\n"
-        "\n"
-        f'#include "{FASTAGI_DIALPLAN}"\n'
-        f'#include "{SCRIPT_DIALPLAN}"\n',
-        encoding="utf-8",
-    )
-    return wrapper
-
-
 def test_asterisklint_reports_nothing_with_both_dialplans(tmp_path: Path) -> None:
     """Both dialplans included together: no asterisklint message but known wrapper hints."""
     assert asterisklint().is_file(), "asterisklint is not installed: run ./scripts/setup.sh"
-    wrapper = write_wrapper_of_both(tmp_path)
+    wrapper = write_wrapper(tmp_path, FASTAGI_DIALPLAN, SCRIPT_DIALPLAN)
     result = run_lint("dialplan-check", wrapper)
     assert result.stdout == ""
     unexpected = [

@@ -55,9 +55,10 @@ def asterisklint() -> Path:
     return Path(sys.executable).parent / "asterisklint"
 
 
-def write_wrapper(tmp_path: Path) -> Path:
-    """A minimal extensions.conf as asterisklint wants it: [general], [globals], include."""
+def write_wrapper(tmp_path: Path, *dialplans: Path) -> Path:
+    """A minimal extensions.conf as asterisklint wants it: [general], [globals], includes."""
     wrapper = tmp_path / "extensions.conf"
+    includes = "".join(f'#include "{path}"\n' for path in dialplans or (DIALPLAN,))
     wrapper.write_text(
         "[general]\n"
         "static=yes\n"
@@ -67,8 +68,7 @@ def write_wrapper(tmp_path: Path) -> Path:
         "[globals]\n"
         f"IVR_AGI_URL={DEFAULT_AGI_URL}\n"
         f"IVR_QUEUE_GENERAL={DEFAULT_GENERAL_QUEUE}\n"
-        "\n"
-        f'#include "{DIALPLAN}"\n',
+        "\n" + includes,
         encoding="utf-8",
     )
     return wrapper
