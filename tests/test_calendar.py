@@ -174,6 +174,14 @@ def test_route_call(
         assert decision.next_opening == CAL.next_opening(tier, when)
 
 
+@pytest.mark.parametrize("tier", list(Tier))
+def test_expired_contract_routes_to_renewals_at_any_hour(tier: Tier) -> None:
+    """Not covered: renewals, in open hours and after them."""
+    for when in (at(23, 10), at(24, 3)):
+        decision = route_call(tier, True, when, CAL, QUEUES, covered=False)
+        assert (decision.route, decision.queue) == (Route.RENEWALS, "support-renewals")
+
+
 def test_priorities_order_tiers_then_emergencies() -> None:
     """Premium Plus > Premium > Standard; an emergency first within its tier only."""
     order = [

@@ -64,13 +64,22 @@ def queue_priority(tier: Tier, emergency: bool) -> int:
 
 
 def route_call(
-    tier: Tier, emergency: bool, at: dt.datetime, hours: Hours, queues: QueueNames
+    tier: Tier,
+    emergency: bool,
+    at: dt.datetime,
+    hours: Hours,
+    queues: QueueNames,
+    *,
+    covered: bool = True,
 ) -> Decision:
     """Open: the tier's queue; closed: Premium Plus on-call, others closed till next opening.
 
-    Premium Plus is open around the clock, answered by the queue while the centre
-    is staffed and by the on-call engineer otherwise.
+    An expired contract goes to renewals whatever the hour. Premium Plus is open
+    around the clock, answered by the queue while the centre is staffed and by
+    the on-call engineer otherwise.
     """
+    if not covered:
+        return renewals(queues)
     priority = queue_priority(tier, emergency)
     if tier is Tier.PREMIUM_PLUS and not hours.is_staffed(at):
         return Decision(Route.ONCALL, queues.for_tier(tier), priority)

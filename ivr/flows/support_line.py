@@ -31,7 +31,7 @@ from ivr.domain.records import (
     Tier,
     normalize_phone,
 )
-from ivr.domain.routing import Decision, QueueNames, general_queue, renewals, route_call
+from ivr.domain.routing import Decision, QueueNames, general_queue, route_call
 from ivr.pins import PinHasher
 from ivr.prompts import Prompt
 from ivr.store.calendar import CalendarStore
@@ -335,12 +335,14 @@ class _Call:
         now = self.clock()
         calendar = await deps.calendars.calendar(now)
         tz = calendar.tz
-        if not system.covered_on(now.astimezone(tz).date()):
+        covered = system.covered_on(now.astimezone(tz).date())
+        decision = route_call(system.tier, emergency, now, calendar, deps.queues, covered=covered)
+        if decision.route is Route.RENEWALS:
             self.record.step("coverage:expired")
             await channel.play(Prompt.CONTRACT_EXPIRED)
             await channel.say_date(system.support_expires)
             await channel.play(Prompt.TRANSFER_RENEWALS)
-            return Outcome(renewals(deps.queues), system=system, reseller=account)
+            return Outcome(decision, system=system, reseller=account)
         self.record.step("coverage:active")
         await channel.play(Prompt.DESCRIBE_PROBLEM)
         recording = await channel.record(channel.call_id, RECORD_SECONDS, RECORD_SILENCE_SECONDS)
