@@ -10,7 +10,7 @@ import signal
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 
-from redis.asyncio import Redis
+from redis.asyncio import BlockingConnectionPool, Redis
 
 from ivr.agi.server import FastAgiServer, ServerLimits
 from ivr.ami.originate import AmiOriginator, AmiSettings
@@ -100,15 +100,25 @@ def flow_deps(
     )
 
 
+# Connections to Redis per process. Calls beyond it wait (up to the pool timeout)
+# for a free connection instead of failing: a burst of callers queues for
+# milliseconds rather than being sent to the general queue.
+REDIS_MAX_CONNECTIONS = 64
+REDIS_POOL_TIMEOUT = 10.0
+
+
 def redis_client(url: str) -> Redis:
-    """A client with timeouts on every network wait."""
-    client: Redis = Redis.from_url(
+    """A client with a bounded, blocking pool and timeouts on every network wait."""
+    pool = BlockingConnectionPool.from_url(
         url,
+        max_connections=REDIS_MAX_CONNECTIONS,
+        timeout=REDIS_POOL_TIMEOUT,
         decode_responses=True,
         socket_connect_timeout=2,
         socket_timeout=5,
         health_check_interval=30,
     )
+    client: Redis = Redis.from_pool(pool)  # the client owns and closes its pool
     return client
 
 

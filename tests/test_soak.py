@@ -1,0 +1,21 @@
+"""A small soak: 200 concurrent whole calls against ``ivr serve`` (large runs: bench.load)."""
+
+from __future__ import annotations
+
+import pytest
+
+from bench.load import run_load, served
+
+pytestmark = pytest.mark.slow
+
+
+async def test_200_concurrent_calls_all_get_tickets() -> None:
+    """200 calls at once: none fails, every ticket number is distinct, memory stays bounded."""
+    with served("2026-11-25T10:00:00-06:00") as (port, process):
+        result = await run_load(
+            port, process.pid, calls=200, concurrency=200, duration=120, pause=0.05
+        )
+    assert result.failed == []
+    assert result.calls == 200
+    assert len(result.tickets) == 200
+    assert result.rss_end_kb - result.rss_start_kb < 64 * 1024, result.report()
