@@ -12,10 +12,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import datetime as dt
 import itertools
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 DEFAULT_ENV_TEMPLATE: tuple[tuple[str, str], ...] = (
     ("agi_network", "yes"),
@@ -394,13 +396,11 @@ def _hangup_reply(verb: str) -> str:
 
 
 def _describe_datetime(args: list[str]) -> str:
-    import datetime as dt  # noqa: PLC0415  (only for the printed dialogue)
-    from zoneinfo import ZoneInfo  # noqa: PLC0415
-
+    """The printed dialogue's rendering of a SAY DATETIME (time zone as Asterisk got it)."""
     zone = args[3] if len(args) > 3 else "UTC"
     try:
         tz = ZoneInfo(zone)
-    except (ValueError, KeyError):
+    except (ValueError, ZoneInfoNotFoundError):
         return f"datetime {args[0]} (unknown zone {zone})"
     when = dt.datetime.fromtimestamp(int(args[0]), tz=tz)
     fmt = args[2] if len(args) > 2 else ""
