@@ -77,6 +77,11 @@ class EnvironmentParser:
         self._bytes = 0
         self._lines = 0
 
+    @property
+    def started(self) -> bool:
+        """True once any line arrived (a bare connect-and-close is a port probe)."""
+        return self._lines > 0
+
     def feed(self, line: str) -> AgiEnvironment | None:
         """Take one line (without its line ending); return the environment at the blank line.
 

@@ -212,7 +212,10 @@ class FastAgiServer:
         except TimeoutError:
             log.warning("FastAGI peer %s sent no complete environment in time", peer)
         except ConnectionClosed:
-            log.warning("FastAGI peer %s closed the connection during the environment", peer)
+            if parser.started:
+                log.warning("FastAGI peer %s closed the connection during the environment", peer)
+            else:  # a health check or port probe: connects and closes, says nothing
+                log.debug("FastAGI peer %s connected and closed without a word", peer)
         except AgiProtocolError as exc:
             log.warning("FastAGI peer %s sent a bad environment: %s", peer, exc)
         except ConnectionError as exc:
