@@ -1,16 +1,19 @@
 # The two commands: `make run` (install what is missing, build the prompts, start
 # the service with demo data) and `make test` (install what is missing, lint,
 # type-check, test).
-.PHONY: setup run test lint
+.PHONY: setup setup-test run test lint
 
 setup:
 	./scripts/setup.sh
+
+setup-test:
+	./scripts/setup.sh --with-browser
 
 run: setup
 	.venv/bin/ivr prompts build
 	.venv/bin/ivr serve --demo
 
-lint: setup
+lint: setup-test
 	.venv/bin/ruff check .
 	.venv/bin/ruff format --check .
 	.venv/bin/mypy

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs everything the service and its tests need on a fresh Debian machine:
-# Debian packages (redis-server, espeak-ng, sox) when missing, then a virtualenv in
+# Debian packages (redis-server, espeak-ng, sox; chromium with --with-browser) when missing, then a virtualenv in
 # .venv with the project and its development tools. Safe to run again: it only
 # installs what is missing.
 set -euo pipefail
@@ -11,6 +11,10 @@ command -v redis-server >/dev/null 2>&1 || need+=(redis-server)
 command -v espeak-ng >/dev/null 2>&1 || need+=(espeak-ng)
 command -v sox >/dev/null 2>&1 || need+=(sox)
 command -v soxi >/dev/null 2>&1 || need+=(sox)
+# The browser tests drive Debian's Chromium (browsers cannot be downloaded here).
+if [ "${1:-}" = "--with-browser" ]; then
+    command -v chromium >/dev/null 2>&1 || need+=(chromium)
+fi
 if [ ${#need[@]} -gt 0 ]; then
     if [ "$(id -u)" -ne 0 ]; then
         echo "setup: missing Debian packages: ${need[*]}; run as root or: sudo apt-get install -y ${need[*]}" >&2

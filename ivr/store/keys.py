@@ -20,6 +20,9 @@ ONCALL_OVERRIDES = f"{PREFIX}:oncall:overrides"  # hash: id -> JSON override
 REPAGE = f"{PREFIX}:oncall:repage"  # sorted set: unaccepted ticket by next page time
 CALENDAR_CLOSURES = f"{PREFIX}:calendar:closures"  # hash: ISO date -> reason
 CALENDAR_OPENINGS = f"{PREFIX}:calendar:openings"  # hash: ISO date -> reason
+# Pub/sub channel of live changes (JSON objects with a "kind" field) that every web
+# process relays to its browsers: queue state, SLA alerts, ticket changes.
+LIVE = f"{PREFIX}:live"
 
 
 def reseller(account: str) -> str:
