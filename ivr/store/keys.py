@@ -23,6 +23,10 @@ CALENDAR_OPENINGS = f"{PREFIX}:calendar:openings"  # hash: ISO date -> reason
 # Pub/sub channel of live changes (JSON objects with a "kind" field) that every web
 # process relays to its browsers: queue state, SLA alerts, ticket changes.
 LIVE = f"{PREFIX}:live"
+QUEUE_NAMES = f"{PREFIX}:queues"  # set of queue names seen on AMI
+AMI_STATUS = f"{PREFIX}:ami:status"  # hash: state (up|down), since, detail
+AMI_HEARTBEAT = f"{PREFIX}:ami:heartbeat"  # present (with a TTL) while a consumer runs
+USERS = f"{PREFIX}:users"  # set of dashboard account names
 
 
 def reseller(account: str) -> str:
@@ -73,3 +77,40 @@ def lock_account(account: str) -> str:
 def lock_caller(number: str) -> str:
     """Present while a calling number is locked out."""
     return f"{PREFIX}:lock:caller:{number}"
+
+
+def queue_state(name: str) -> str:
+    """JSON snapshot of one queue (waiting callers, agents), written by the AMI consumer."""
+    return f"{PREFIX}:queue:{name}"
+
+
+def queue_day(name: str, day: str, what: str) -> str:
+    """One queue's outcomes of a day: ``offered`` (set of Uniqueids), ``answered``
+    and ``abandoned`` (hashes Uniqueid -> wait seconds). Idempotent per call, so
+    several consumers of the same Asterisk count each call once."""
+    return f"{PREFIX}:qday:{day}:{name}:{what}"
+
+
+def user(name: str) -> str:
+    """Hash of one dashboard account (role, password_hash, created)."""
+    return f"{PREFIX}:user:{name}"
+
+
+def user_tokens(name: str) -> str:
+    """Set of the SHA-256 digests of one account's API tokens."""
+    return f"{PREFIX}:user:{name}:tokens"
+
+
+def api_token(digest: str) -> str:
+    """The account an API token (by its SHA-256 digest) belongs to."""
+    return f"{PREFIX}:token:{digest}"
+
+
+def web_session(digest: str) -> str:
+    """Hash of one signed-in browser session (by the SHA-256 digest of its id)."""
+    return f"{PREFIX}:session:{digest}"
+
+
+def signin_failures(kind: str, value: str) -> str:
+    """Failed sign-ins of an account name or a client address (kind: user|addr)."""
+    return f"{PREFIX}:signinfail:{kind}:{value}"
