@@ -92,6 +92,7 @@ def served(fixed_now: str) -> Iterator[tuple[int, subprocess.Popen[bytes]]]:
         env |= {
             "IVR_DATA_DIR": data,
             "IVR_AGI_PORT": str(port),
+            "IVR_WEB_PORT": str(free_port()),
             "IVR_FIXED_NOW": fixed_now,
             "IVR_LOG_LEVEL": "WARNING",
         }

@@ -1,4 +1,5 @@
-"""Wires the parts together and owns their lifetimes: Redis, stores, FastAGI server."""
+"""Wires the parts together and owns their lifetimes: Redis, stores, FastAGI server,
+AMI consumer and web app."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import asyncio
 import contextlib
 import datetime as dt
 import logging
+import secrets
 import signal
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
@@ -13,6 +15,7 @@ from dataclasses import dataclass
 from redis.asyncio import BlockingConnectionPool, Redis
 
 from ivr.agi.server import FastAgiServer, ServerLimits
+from ivr.ami.consumer import AmiConsumer
 from ivr.ami.originate import AmiOriginator, AmiSettings
 from ivr.config import Settings
 from ivr.flows.routes import route_table
@@ -23,9 +26,12 @@ from ivr.redis_server import managed_redis
 from ivr.store.calendar import CalendarRules, CalendarStore
 from ivr.store.calls import CallStore
 from ivr.store.directory import Directory
+from ivr.store.live import LiveStore
 from ivr.store.lockout import Lockout, LockoutPolicy
 from ivr.store.oncall import OnCallStore
 from ivr.store.tickets import TicketStore
+from ivr.web.accounts import Accounts, Role
+from ivr.web.app import create_app, running_web
 
 log = logging.getLogger("ivr")
 
@@ -166,21 +172,73 @@ async def serve(settings: Settings, *, demo: bool = False) -> None:
         services = build_services(redis, settings)
         if demo:
             await load_demo(services)
+            await _demo_admin(redis)
         server = build_agi_server(services, settings)
         await server.start(settings.agi_host, settings.agi_port)
         pager = await start_pager(services, settings)
-        stop = asyncio.Event()
-        loop = asyncio.get_running_loop()
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            loop.add_signal_handler(sig, stop.set)
-        log.info("ivr serve ready (Ctrl-C to stop)")
+        consumer = await start_consumer(redis, settings)
+        stop = _stop_on_signals()
         try:
-            await stop.wait()
+            async with running_web(create_app(redis, settings, now_utc),
+                                   settings.web_host, settings.web_port):  # fmt: skip
+                log.info("ivr serve ready (Ctrl-C to stop)")
+                await stop.wait()
+                log.info("stopping: %d calls in progress", server.active_calls)
         finally:
-            log.info("stopping: %d calls in progress", server.active_calls)
             await server.close(drain_seconds=30)
             if pager is not None:
                 await pager.stop()
+            if consumer is not None:
+                await consumer.close()
+
+
+async def serve_web(settings: Settings) -> None:
+    """Run only the dashboard (``ivr web``): any number share the board through Redis."""
+    async with open_redis(settings, hold=True) as redis:
+        await redis.ping()
+        stop = _stop_on_signals()
+        async with running_web(create_app(redis, settings, now_utc),
+                               settings.web_host, settings.web_port):  # fmt: skip
+            log.info("ivr web ready (Ctrl-C to stop)")
+            await stop.wait()
+
+
+def _stop_on_signals() -> asyncio.Event:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    return stop
+
+
+async def _demo_admin(redis: Redis) -> None:
+    """A demo needs someone to sign in: an ``admin`` with a random password, shown once."""
+    accounts = Accounts(redis)
+    if await accounts.list():
+        return
+    password = secrets.token_urlsafe(12)
+    await accounts.add("admin", Role.ADMIN, password, now_utc())
+    # Printed to the terminal that started the demo, never to the log.
+    print(f"Dashboard demo account: admin / {password}", flush=True)  # noqa: T201
+
+
+async def start_consumer(redis: Redis, settings: Settings) -> AmiConsumer | None:
+    """Follow queue events for the dashboard, when AMI is configured."""
+    if not settings.ami_host:
+        log.warning("IVR_AMI_HOST not set: the dashboard will show no live queues")
+        return None
+    consumer = AmiConsumer(
+        AmiSettings(
+            host=settings.ami_host,
+            port=settings.ami_port,
+            username=settings.ami_username,
+            secret=settings.ami_secret,
+        ),
+        LiveStore(redis, settings.timezone, settings.service_level_seconds),
+        now_utc,
+    )
+    await consumer.start()
+    return consumer
 
 
 @dataclass(slots=True)

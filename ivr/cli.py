@@ -39,10 +39,17 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--data-dir", type=Path, help="where the managed Redis keeps its data")
     sub = parser.add_subparsers(dest="command", required=True)
 
-    serve = sub.add_parser("serve", help="run the FastAGI service")
+    serve = sub.add_parser("serve", help="run the FastAGI service, AMI consumer and dashboard")
     serve.add_argument("--agi-host", help="listen address (default 127.0.0.1)")
     serve.add_argument("--agi-port", type=int, help="FastAGI port (default 4573)")
     serve.add_argument("--demo", action="store_true", help="load the demo resellers and systems")
+    web = sub.add_parser("web", help="run only the supervisors' dashboard")
+    for command in (serve, web):
+        command.add_argument("--web-host", help="dashboard address (default 127.0.0.1)")
+        command.add_argument("--web-port", type=int, help="dashboard port (default 8080)")
+    from ivr.web import commands  # noqa: PLC0415
+
+    commands.add_parser(sub)
 
     imp = sub.add_parser("import", help="import resellers or systems from CSV")
     imp.add_argument("kind", choices=["resellers", "systems"])
@@ -176,10 +183,19 @@ async def _dispatch(args: argparse.Namespace, settings: Settings, stdin: TextIO)
                 changes["agi_host"] = args.agi_host
             if args.agi_port is not None:
                 changes["agi_port"] = args.agi_port
+            changes |= _web_overrides(args)
             settings = settings.with_overrides(**changes)
             settings.check()
             await app.serve(settings, demo=args.demo)
             return 0
+        case "web":
+            settings = settings.with_overrides(**_web_overrides(args))
+            await app.serve_web(settings)
+            return 0
+        case "users":
+            from ivr.web import commands  # noqa: PLC0415
+
+            return await commands.run(settings, args, stdin)
         case "import":
             return await _import(settings, args.kind, args.file)
         case "pin":
@@ -216,6 +232,15 @@ async def _dispatch(args: argparse.Namespace, settings: Settings, stdin: TextIO)
             print("demo data loaded")
             return 0
     return 2  # pragma: no cover - argparse rejects unknown commands
+
+
+def _web_overrides(args: argparse.Namespace) -> dict[str, object]:
+    changes: dict[str, object] = {}
+    if args.web_host:
+        changes["web_host"] = args.web_host
+    if args.web_port is not None:
+        changes["web_port"] = args.web_port
+    return changes
 
 
 async def _import(settings: Settings, kind: str, path: Path) -> int:

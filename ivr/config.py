@@ -85,6 +85,12 @@ class Settings:
     ami_secret: str = field(default="", repr=False)
     oncall_max_rounds: int = 3
     oncall_round_gap_seconds: int = 300
+    # The supervisors' dashboard (ivr serve and ivr web).
+    web_host: str = "127.0.0.1"
+    web_port: int = 8080
+    web_secure_cookies: bool = False
+    web_session_seconds: int = 8 * 3600
+    service_level_seconds: int = 60
 
     def with_overrides(self, **changes: object) -> Settings:
         """A copy with some fields replaced (command-line options)."""
@@ -163,6 +169,15 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         oncall_max_rounds=get("IVR_ONCALL_MAX_ROUNDS", _int_range(1, 50), base.oncall_max_rounds),
         oncall_round_gap_seconds=get(
             "IVR_ONCALL_ROUND_GAP_SECONDS", _int_range(10, 86400), base.oncall_round_gap_seconds
+        ),
+        web_host=get("IVR_WEB_HOST", _host, base.web_host),
+        web_port=get("IVR_WEB_PORT", _port, base.web_port),
+        web_secure_cookies=get("IVR_WEB_SECURE_COOKIES", _bool, base.web_secure_cookies),
+        web_session_seconds=get(
+            "IVR_WEB_SESSION_SECONDS", _int_range(300, 7 * 86400), base.web_session_seconds
+        ),
+        service_level_seconds=get(
+            "IVR_SERVICE_LEVEL_SECONDS", _int_range(1, 3600), base.service_level_seconds
         ),
     )
     if settings.ami_host and not settings.ami_secret:

@@ -136,6 +136,7 @@ def served(tmp_path: Path) -> Iterator[tuple[int, subprocess.Popen[bytes], dict[
     env = {k: v for k, v in os.environ.items() if not k.startswith("IVR_")}
     env["IVR_DATA_DIR"] = str(tmp_path / "data")
     env["IVR_AGI_PORT"] = str(port)
+    env["IVR_WEB_PORT"] = str(free_port())
     log = (tmp_path / "serve.log").open("wb")
     process = subprocess.Popen([*IVR, "serve", "--demo"], env=env, stdout=log, stderr=log)
     deadline = time.monotonic() + 30

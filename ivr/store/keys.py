@@ -101,6 +101,11 @@ def user_tokens(name: str) -> str:
     return f"{PREFIX}:user:{name}:tokens"
 
 
+def user_sessions(name: str) -> str:
+    """Set of the SHA-256 digests of one account's open browser sessions."""
+    return f"{PREFIX}:user:{name}:sessions"
+
+
 def api_token(digest: str) -> str:
     """The account an API token (by its SHA-256 digest) belongs to."""
     return f"{PREFIX}:token:{digest}"

@@ -1,0 +1,156 @@
+"""The JSON API and the live event stream; same sign-in as the pages, or a bearer token."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import dataclasses
+import datetime as dt
+import json
+import logging
+from typing import Any, cast
+
+from aiohttp import web
+
+from ivr.domain.records import Ticket
+from ivr.store import keys
+from ivr.web.accounts import Role, check_name, check_password
+from ivr.web.context import CLOCK, LIVE, REDIS, RELAY, TICKETS
+from ivr.web.relay import sse
+from ivr.web.security import ACCOUNTS, Access, access, current_account
+
+log = logging.getLogger("ivr.web")
+
+KEEPALIVE_SECONDS = 15.0
+MAX_LIMIT = 500
+
+
+def _json(data: Any, status: int = 200) -> web.Response:
+    return web.json_response(data, status=status, dumps=lambda d: json.dumps(d, default=str))
+
+
+def _limit(request: web.Request, default: int = 100) -> int:
+    try:
+        value = int(request.query.get("limit", default))
+    except ValueError:
+        raise web.HTTPBadRequest(text="limit must be a number") from None
+    return max(1, min(value, MAX_LIMIT))
+
+
+def ticket_json(ticket: Ticket) -> dict[str, Any]:
+    """A ticket as the API shows it (tickets hold no secrets)."""
+    out = dataclasses.asdict(ticket)
+    for name, value in out.items():
+        if isinstance(value, dt.datetime):
+            out[name] = value.isoformat()
+    return out
+
+
+@access(Access.SUPERVISOR)
+async def queues(request: web.Request) -> web.StreamResponse:
+    """Every queue: waiting callers (with reseller, tier, Host ID, SLA), agents, today's figures."""
+    return _json(await request.app[LIVE].board(request.app[CLOCK]()))
+
+
+@access(Access.SUPERVISOR)
+async def tickets(request: web.Request) -> web.StreamResponse:
+    """The newest tickets first (``?limit=``, at most 500)."""
+    found = await request.app[TICKETS].recent(_limit(request))
+    return _json({"tickets": [ticket_json(t) for t in found]})
+
+
+@access(Access.SUPERVISOR)
+async def ticket(request: web.Request) -> web.StreamResponse:
+    """One ticket and its paging attempts."""
+    number = request.match_info["number"]
+    if not number.isdigit() or len(number) > 12:
+        raise web.HTTPBadRequest(text="a ticket number is digits")
+    store = request.app[TICKETS]
+    found = await store.get(number)
+    if found is None:
+        raise web.HTTPNotFound(text=f"no ticket {number}")
+    return _json({"ticket": ticket_json(found), "pages": await store.pages(number)})
+
+
+@access(Access.SUPERVISOR)
+async def callbacks(request: web.Request) -> web.StreamResponse:
+    """Promised call-backs, soonest first: ticket number and when."""
+    redis = request.app[REDIS]
+    rows = cast(
+        list[tuple[str, float]],
+        await redis.zrange(keys.CALLBACKS, 0, _limit(request) - 1, withscores=True),
+    )
+    return _json({"callbacks": [
+        {"ticket": number, "at": dt.datetime.fromtimestamp(score, dt.UTC).isoformat()}
+        for number, score in rows
+    ]})  # fmt: skip
+
+
+@access(Access.SUPERVISOR)
+async def me(request: web.Request) -> web.StreamResponse:
+    """Who is signed in."""
+    account = current_account(request)
+    return _json({"name": account.name, "role": account.role.value})
+
+
+@access(Access.SUPERVISOR)
+async def live(request: web.Request) -> web.StreamResponse:
+    """Server-sent events: the whole board first, then every change as it happens."""
+    relay = request.app[RELAY]
+    listener = relay.add()
+    response = web.StreamResponse(headers={
+        "Content-Type": "text/event-stream", "Cache-Control": "no-store",
+        "X-Accel-Buffering": "no",
+    })  # fmt: skip
+    try:
+        await response.prepare(request)
+        board = await request.app[LIVE].board(request.app[CLOCK]())
+        await response.write(sse(json.dumps({"kind": "board", "board": board})))
+        while not listener.dropped.is_set():
+            try:
+                async with asyncio.timeout(KEEPALIVE_SECONDS):
+                    data = await listener.queue.get()
+            except TimeoutError:
+                data = b": keep-alive\n\n"
+            if not data:
+                break  # the server is stopping
+            await response.write(data)
+    except (ConnectionResetError, asyncio.CancelledError):
+        pass
+    finally:
+        relay.remove(listener)
+    with contextlib.suppress(ConnectionResetError):
+        await response.write_eof()
+    return response
+
+
+@access(Access.ADMIN)
+async def users(request: web.Request) -> web.StreamResponse:
+    """Every dashboard account (names and roles; never a hash)."""
+    found = await request.app[ACCOUNTS].list()
+    return _json({"users": [{"name": a.name, "role": a.role.value} for a in found]})
+
+
+@access(Access.ADMIN)
+async def user_add(request: web.Request) -> web.StreamResponse:
+    """Create or replace an account: JSON ``{"name", "role", "password"}``."""
+    try:
+        body = await request.json()
+        name = check_name(str(body["name"]))
+        role = Role(str(body["role"]))
+        password = check_password(str(body["password"]))
+    except (ValueError, KeyError, TypeError) as exc:
+        raise web.HTTPBadRequest(text=f"bad account: {exc}") from None
+    await request.app[ACCOUNTS].add(name, role, password, request.app[CLOCK]())
+    log.info("web: account %s (%s) saved by %s", name, role.value, current_account(request).name)
+    return _json({"name": name, "role": role.value}, status=201)
+
+
+@access(Access.ADMIN)
+async def user_remove(request: web.Request) -> web.StreamResponse:
+    """Delete an account and sign it out everywhere."""
+    name = request.match_info["name"]
+    if not await request.app[ACCOUNTS].remove(name):
+        raise web.HTTPNotFound(text=f"no account {name}")
+    log.info("web: account %s removed by %s", name, current_account(request).name)
+    return _json({"removed": name})

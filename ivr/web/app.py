@@ -1,0 +1,99 @@
+"""The supervisors' web app: the app factory, its route table and its lifetime.
+
+Part of ``ivr serve`` (``--web-port``, loopback by default) and runnable alone
+as ``ivr web``; any number of web processes share the board through Redis.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+
+from aiohttp import web
+from redis.asyncio import Redis
+
+from ivr.config import Settings
+from ivr.store.live import LiveStore
+from ivr.store.tickets import TicketStore
+from ivr.web import api, ops, views
+from ivr.web.accounts import Accounts
+from ivr.web.context import AMI_CONFIGURED, CLOCK, LIVE, REDIS, RELAY, TICKETS, Clock
+from ivr.web.relay import Relay
+from ivr.web.security import ACCOUNTS, SECURE_COOKIES, authenticate, security_headers
+
+log = logging.getLogger("ivr.web")
+
+# Requests are small forms and JSON; anything larger is refused before it is read.
+MAX_REQUEST_BYTES = 64 * 1024
+
+ROUTES = [
+    web.get("/login", views.login_get),
+    web.post("/login", views.login_post),
+    web.get("/login.css", views.login_css),
+    web.post("/logout", views.logout),
+    web.get("/", views.dashboard),
+    web.get("/static/dashboard.js", views.dashboard_js),
+    web.get("/api/me", api.me),
+    web.get("/api/queues", api.queues),
+    web.get("/api/tickets", api.tickets),
+    web.get("/api/tickets/{number}", api.ticket),
+    web.get("/api/callbacks", api.callbacks),
+    web.get("/api/live", api.live),
+    web.get("/api/users", api.users),
+    web.post("/api/users", api.user_add),
+    web.delete("/api/users/{name}", api.user_remove),
+    web.get("/healthz", ops.healthz),
+    web.get("/metrics", ops.metrics),
+]
+
+
+def create_app(
+    redis: Redis, settings: Settings, clock: Clock, *, accounts: Accounts | None = None
+) -> web.Application:
+    """The web app over one Redis client."""
+    app = web.Application(
+        middlewares=[security_headers, authenticate], client_max_size=MAX_REQUEST_BYTES
+    )
+    app[REDIS] = redis
+    app[CLOCK] = clock
+    app[LIVE] = LiveStore(redis, settings.timezone, settings.service_level_seconds)
+    app[TICKETS] = TicketStore(redis)
+    app[ACCOUNTS] = accounts or Accounts(redis, session_seconds=settings.web_session_seconds)
+    app[SECURE_COOKIES] = settings.web_secure_cookies
+    app[AMI_CONFIGURED] = bool(settings.ami_host)
+    app[RELAY] = Relay(redis)
+    app.add_routes(ROUTES)
+    app.cleanup_ctx.append(_relay_lifetime)
+    app.on_shutdown.append(_end_streams)
+    return app
+
+
+async def _end_streams(app: web.Application) -> None:
+    app[RELAY].close_all()
+
+
+async def _relay_lifetime(app: web.Application) -> AsyncIterator[None]:
+    task = asyncio.create_task(app[RELAY].run())
+    yield
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
+
+
+@contextlib.asynccontextmanager
+async def running_web(app: web.Application, host: str, port: int) -> AsyncIterator[int]:
+    """Serve the app until the block ends; yields the bound port (0 picks a free one)."""
+    runner = web.AppRunner(app, access_log=None, handle_signals=False)
+    await runner.setup()
+    site = web.TCPSite(runner, host, port)
+    await site.start()
+    server = site._server  # the only way to learn the port chosen for 0
+    sockets = getattr(server, "sockets", None) or []
+    bound = int(sockets[0].getsockname()[1]) if sockets else port
+    log.info("web: dashboard on http://%s:%d/", host, bound)
+    try:
+        yield bound
+    finally:
+        await runner.cleanup()

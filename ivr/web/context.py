@@ -1,0 +1,22 @@
+"""What the web handlers share, as typed application keys (no globals)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+
+from aiohttp import web
+from redis.asyncio import Redis
+
+from ivr.store.live import LiveStore
+from ivr.store.tickets import TicketStore
+from ivr.web.relay import Relay
+
+Clock = Callable[[], dt.datetime]
+
+REDIS = web.AppKey("redis", Redis)
+LIVE = web.AppKey("live", LiveStore)
+TICKETS = web.AppKey("tickets", TicketStore)
+RELAY = web.AppKey("relay", Relay)
+CLOCK: web.AppKey[Clock] = web.AppKey("clock")
+AMI_CONFIGURED = web.AppKey("ami_configured", bool)

@@ -1,0 +1,147 @@
+// The supervisors' live board: one fetch of /api/queues, then server-sent events
+// from /api/live. Every value is written with textContent (never innerHTML).
+"use strict";
+
+const state = { queues: new Map(), ami: null, offset: 0 };
+const TIERS = { standard: "Standard", premium: "Premium", premium_plus: "Premium Plus" };
+
+function now() {
+  return Date.now() + state.offset;
+}
+
+function duration(seconds) {
+  const s = Math.max(0, Math.floor(seconds));
+  const h = Math.floor(s / 3600);
+  const m = Math.floor((s % 3600) / 60);
+  const r = String(s % 60).padStart(2, "0");
+  return h ? `${h}h ${String(m).padStart(2, "0")}m` : `${m}:${r}`;
+}
+
+function cell(row, text, cls) {
+  const td = document.createElement("td");
+  td.textContent = text;
+  if (cls) td.className = cls;
+  row.appendChild(td);
+  return td;
+}
+
+function renderQueue(queue) {
+  const tpl = document.getElementById("queue-template");
+  const section = tpl.content.firstElementChild.cloneNode(true);
+  section.dataset.queue = queue.name;
+  section.querySelector(".queue-name").textContent = queue.name;
+  const t = queue.today || {};
+  const sl = t.service_level === null || t.service_level === undefined
+    ? "–" : `${Math.round(t.service_level * 100)}%`;
+  section.querySelector(".figures").textContent =
+    `Today: ${t.offered || 0} offered, ${t.answered || 0} answered, ` +
+    `${t.abandoned || 0} abandoned · average wait ${duration(t.average_wait || 0)}, ` +
+    `longest ${duration(t.longest_wait || 0)} · answered within ` +
+    `${t.service_level_seconds || 0}s: ${sl}`;
+  const body = section.querySelector("tbody");
+  if (!queue.callers.length) {
+    const row = document.createElement("tr");
+    cell(row, "No one waiting", "muted").colSpan = 8;
+    body.appendChild(row);
+  }
+  for (const c of queue.callers) {
+    const row = document.createElement("tr");
+    row.className = "caller" + (c.emergency ? " emergency" : "");
+    row.dataset.uniqueid = c.uniqueid;
+    cell(row, String(c.position));
+    cell(row, "", "wait").dataset.since = c.joined_at;
+    cell(row, c.caller_name ? `${c.caller_id} (${c.caller_name})` : c.caller_id);
+    cell(row, c.reseller_name ? `${c.reseller_name} (${c.reseller})` : (c.reseller || "unidentified"));
+    cell(row, TIERS[c.tier] || c.tier || "–", "tier");
+    cell(row, c.host_id || "–", "host");
+    cell(row, c.ticket ? (c.emergency ? `${c.ticket} EMERGENCY` : c.ticket) : "–", "ticket");
+    const sla = cell(row, c.sla_due ? "" : "–", "sla");
+    if (c.sla_due) sla.dataset.due = c.sla_due;
+    body.appendChild(row);
+  }
+  const agents = queue.agents.map((a) => `${a.name}: ${a.state}` +
+    (a.paused_reason ? ` (${a.paused_reason})` : ""));
+  section.querySelector(".agents").textContent =
+    agents.length ? `Agents: ${agents.join(" · ")}` : "No agents logged in";
+  return section;
+}
+
+function render() {
+  const main = document.getElementById("queues");
+  const names = [...state.queues.keys()].sort();
+  main.replaceChildren(...names.map((n) => renderQueue(state.queues.get(n))));
+  if (!names.length) {
+    const p = document.createElement("p");
+    p.className = "muted";
+    p.textContent = "No queues seen yet.";
+    main.appendChild(p);
+  }
+  renderStale();
+  tick();
+}
+
+function renderStale() {
+  const banner = document.getElementById("stale");
+  const ami = state.ami;
+  if (!ami || ami.state === "up") {
+    banner.hidden = true;
+    banner.textContent = "";
+    return;
+  }
+  banner.hidden = false;
+  const since = ami.since ? new Date(ami.since).toLocaleTimeString() : "unknown";
+  banner.textContent = ami.state === "none"
+    ? "Data stale: no connection to Asterisk has been made yet."
+    : `Data stale since ${since}: the link to Asterisk is down (${ami.detail || "reconnecting"}).`;
+}
+
+function tick() {
+  const t = now();
+  for (const el of document.querySelectorAll("td.wait")) {
+    el.textContent = duration((t - Date.parse(el.dataset.since)) / 1000);
+  }
+  for (const el of document.querySelectorAll("td.sla[data-due]")) {
+    const left = (Date.parse(el.dataset.due) - t) / 1000;
+    el.textContent = left >= 0 ? duration(left) : `overdue ${duration(-left)}`;
+    el.classList.toggle("overdue", left < 0);
+  }
+}
+
+async function load() {
+  const response = await fetch("/api/queues", { headers: { Accept: "application/json" } });
+  if (response.status === 401) {
+    window.location.assign("/login");
+    return;
+  }
+  const board = await response.json();
+  state.offset = Date.parse(board.server_time) - Date.now();
+  state.queues = new Map(board.queues.map((q) => [q.name, q]));
+  state.ami = board.ami;
+  render();
+}
+
+function follow() {
+  const source = new EventSource("/api/live");
+  source.onmessage = (event) => {
+    const message = JSON.parse(event.data);
+    if (message.kind === "queue") {
+      const old = state.queues.get(message.queue.name);
+      state.queues.set(message.queue.name, { today: old ? old.today : {}, ...message.queue });
+      render();
+    } else if (message.kind === "ami") {
+      state.ami = message.ami;
+      if (message.ami.state === "up") load(); else renderStale();
+    } else if (message.kind === "board" || message.kind === "resync") {
+      load();
+    }
+  };
+  source.onerror = () => {
+    state.ami = { state: "down", since: new Date().toISOString(), detail: "no connection to the server" };
+    renderStale();
+  };
+  source.onopen = () => load();
+}
+
+load().then(follow);
+setInterval(tick, 1000);
+setInterval(load, 30000); // today's figures move with every call
