@@ -14,7 +14,7 @@ function duration(seconds) {
   const h = Math.floor(s / 3600);
   const m = Math.floor((s % 3600) / 60);
   const r = String(s % 60).padStart(2, "0");
-  return h ? `${h}h ${String(m).padStart(2, "0")}m` : `${m}:${r}`;
+  return h ? `${h}:${String(m).padStart(2, "0")}:${r}` : `${m}:${r}`;
 }
 
 function cell(row, text, cls) {
