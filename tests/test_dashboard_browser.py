@@ -155,7 +155,7 @@ async def test_supervisor_sees_caller_join_count_down_and_leave(
     await expect(row).to_contain_text(f"{ticket} EMERGENCY")
     await expect(row).to_contain_text("(1001)")
     sla = row.locator("td.sla")
-    await expect(sla).not_to_have_text("–")
+    await expect(sla).not_to_have_text("\u2013")
     first = await sla.inner_text()
     await expect(sla).not_to_have_text(first, timeout=3000)  # the countdown runs
     await page.screenshot(path=str(tmp_path / "dashboard-caller.png"), full_page=True)
