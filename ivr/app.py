@@ -7,8 +7,10 @@ import asyncio
 import contextlib
 import datetime as dt
 import logging
+import os
 import secrets
 import signal
+import socket
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 
@@ -16,16 +18,19 @@ from redis.asyncio import BlockingConnectionPool, Redis
 
 from ivr.agi.server import FastAgiServer, ServerLimits
 from ivr.ami.consumer import AmiConsumer
-from ivr.ami.originate import AmiOriginator, AmiSettings
+from ivr.ami.originate import AmiOriginator, AmiSettings, Originator
 from ivr.config import Settings
 from ivr.flows.routes import route_table
 from ivr.flows.support_line import SupportLineDeps
 from ivr.paging import Pager, PagingPolicy
 from ivr.pins import PinHasher
 from ivr.redis_server import managed_redis
+from ivr.sla_watch import SlaPolicy, SlaWatcher
 from ivr.store.calendar import CalendarRules, CalendarStore
 from ivr.store.calls import CallStore
 from ivr.store.directory import Directory
+from ivr.store.keys import SLA_LEADER
+from ivr.store.leader import Lease
 from ivr.store.live import LiveStore
 from ivr.store.lockout import Lockout, LockoutPolicy
 from ivr.store.oncall import OnCallStore
@@ -176,6 +181,7 @@ async def serve(settings: Settings, *, demo: bool = False) -> None:
         server = build_agi_server(services, settings)
         await server.start(settings.agi_host, settings.agi_port)
         pager = await start_pager(services, settings)
+        sla_watch = start_sla_watch(services, settings, pager.originator if pager else None)
         consumer = await start_consumer(redis, settings)
         stop = _stop_on_signals()
         try:
@@ -186,6 +192,7 @@ async def serve(settings: Settings, *, demo: bool = False) -> None:
                 log.info("stopping: %d calls in progress", server.active_calls)
         finally:
             await server.close(drain_seconds=30)
+            await stop_task(sla_watch)
             if pager is not None:
                 await pager.stop()
             if consumer is not None:
@@ -281,3 +288,37 @@ async def start_pager(services: Services, settings: Settings) -> RunningPager | 
         now_utc,
     )
     return RunningPager(asyncio.create_task(pager.run()), originator)
+
+
+def start_sla_watch(
+    services: Services, settings: Settings, originator: Originator | None
+) -> asyncio.Task[None]:
+    """The SLA watch in the background (it runs in one worker at a time; see sla_watch)."""
+    if not settings.support_manager_dial:
+        log.warning(
+            "IVR_SUPPORT_MANAGER_DIAL not set: SLA alerts of emergencies that never went "
+            "on-call page nobody"
+        )
+    watcher = SlaWatcher(
+        services.redis,
+        services.tickets,
+        services.calendars,
+        originator,
+        SlaPolicy(shares=settings.sla_alert_shares, manager_dial=settings.support_manager_dial),
+        now_utc,
+        # Three rounds without a renewal and another worker takes the watch over.
+        Lease(
+            services.redis,
+            SLA_LEADER,
+            ttl_seconds=3 * settings.sla_check_seconds,
+            owner=f"{socket.gethostname()}:{os.getpid()}",
+        ),
+    )
+    return asyncio.create_task(watcher.run(settings.sla_check_seconds))
+
+
+async def stop_task(task: asyncio.Task[None]) -> None:
+    """Cancel a background task and wait for it to finish."""
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task

@@ -128,6 +128,12 @@ def _parser() -> argparse.ArgumentParser:
         "--sounds-dir", type=Path, default=None, help="default: prompts/build/en/ivr"
     )
 
+    report = sub.add_parser("report", help="supervisor report for a date range (local dates)")
+    report.add_argument("--from", dest="first", type=_date_arg, required=True)
+    report.add_argument("--to", dest="last", type=_date_arg, required=True)
+    report.add_argument("--day", type=_date_arg, default=None, help="hourly series (default --to)")
+    report.add_argument("--csv", type=Path, default=None, help="also write every table here")
+
     sub.add_parser("demo", help="load the demo data into Redis")
 
     prompts = sub.add_parser("prompts", help="prompt audio")
@@ -224,6 +230,8 @@ async def _dispatch(args: argparse.Namespace, settings: Settings, stdin: TextIO)
                 sounds_dir=args.sounds_dir or default_out_dir(),
             )
             return print_findings(findings, sys.stdout)
+        case "report":
+            return await _report(settings, args)
         case "demo":
             from ivr.demo import load_demo  # noqa: PLC0415
 
@@ -503,6 +511,44 @@ async def _oncall(settings: Settings, args: argparse.Namespace) -> int:
         print("nobody is on call: no rotation configured (after-hours calls go to the queue)")
     for step in [] if args.json else steps:
         print(f"{step['role']:<9} {step['name']} ({step['dial']}, {step['timeout']} s)")
+    return 0
+
+
+async def _report(settings: Settings, args: argparse.Namespace) -> int:
+    from ivr.report_csv import tables_csv  # noqa: PLC0415
+    from ivr.reports import series_tables  # noqa: PLC0415
+    from ivr.store.report_data import report_series, support_report  # noqa: PLC0415
+
+    if args.last < args.first:
+        print("ivr: --to is before --from", file=sys.stderr)
+        return 2
+    now = app.now_utc()
+    tz = settings.timezone
+    async with app.open_redis(settings) as redis:
+        report = await support_report(redis, tz, args.first, args.last, now)
+        series = await report_series(redis, tz, args.first, args.last, args.day or args.last, now)
+    tables = report.tables() + series_tables(series.hours, series.days)
+    print(f"Report {args.first.isoformat()} to {args.last.isoformat()} ({tz.key})")
+    for table in tables:
+        title = table.title
+        if table.name == "calls_per_hour":
+            title += f" on {series.day.isoformat()}"
+        print(f"\n{title}")
+        widths = [len(c) for c in table.columns]
+        for row in table.rows:
+            widths = [max(w, len(str(cell))) for w, cell in zip(widths, row, strict=True)]
+        for row in (table.columns, *table.rows):
+            print("  ".join(str(cell).ljust(w) for cell, w in zip(row, widths, strict=True)))
+        if not table.rows:
+            print("(none)")
+    if args.csv is not None:
+        text = tables_csv(tables)
+        try:
+            await asyncio.to_thread(args.csv.write_text, text, encoding="utf-8", newline="")
+        except OSError as exc:
+            print(f"ivr: cannot write {args.csv}: {exc}", file=sys.stderr)
+            return 1
+        print(f"\nCSV written to {args.csv}")
     return 0
 
 

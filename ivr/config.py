@@ -18,6 +18,7 @@ from typing import TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from ivr.domain.holidays import UnknownHolidayRegion, holiday_dates
+from ivr.domain.oncall import valid_dial
 from ivr.domain.records import Tier
 
 T = TypeVar("T")
@@ -91,6 +92,9 @@ class Settings:
     web_secure_cookies: bool = False
     web_session_seconds: int = 8 * 3600
     service_level_seconds: int = 60
+    sla_alert_shares: tuple[float, ...] = (0.5, 0.8)
+    support_manager_dial: str = ""
+    sla_check_seconds: float = 10.0
 
     def with_overrides(self, **changes: object) -> Settings:
         """A copy with some fields replaced (command-line options)."""
@@ -179,6 +183,11 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         service_level_seconds=get(
             "IVR_SERVICE_LEVEL_SECONDS", _int_range(1, 3600), base.service_level_seconds
         ),
+        sla_alert_shares=get("IVR_SLA_ALERT_SHARES", _shares, base.sla_alert_shares),
+        support_manager_dial=get("IVR_SUPPORT_MANAGER_DIAL", _dial, base.support_manager_dial),
+        sla_check_seconds=get(
+            "IVR_SLA_CHECK_SECONDS", _float_range(0.5, 300), base.sla_check_seconds
+        ),
     )
     if settings.ami_host and not settings.ami_secret:
         raise ConfigError("IVR_AMI_HOST is set: IVR_AMI_SECRET must be set too")
@@ -188,6 +197,22 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         raise ConfigError(f"IVR_HOLIDAY_COUNTRY/IVR_HOLIDAY_SUBDIV: {exc}") from None
     settings.check()
     return settings
+
+
+def _shares(name: str, value: str) -> tuple[float, ...]:
+    try:
+        shares = sorted({float(part) for part in value.split(",") if part.strip()})
+    except ValueError:
+        raise ConfigError(f"{name}={value!r}: expected shares such as 0.5,0.8") from None
+    if not shares or not all(0 < share < 1 for share in shares):
+        raise ConfigError(f"{name}={value!r}: each share is above 0 and below 1 (0.5,0.8)")
+    return tuple(shares)
+
+
+def _dial(name: str, value: str) -> str:
+    if not valid_dial(value):
+        raise ConfigError(f"{name}={value!r}: expected a Dial() target such as PJSIP/manager")
+    return value
 
 
 def _queue(name: str, value: str) -> str:

@@ -65,3 +65,21 @@ def test_bad_values_name_the_variable(env: dict[str, str], named: str) -> None:
     """A bad value is refused with the variable's name in the message."""
     with pytest.raises(ConfigError, match=named):
         load_settings(env)
+
+
+def test_sla_watch_settings() -> None:
+    """Alert shares are sorted and deduplicated; the manager is a Dial() target; bad ones named."""
+    settings = load_settings(
+        {"IVR_SLA_ALERT_SHARES": "0.8, 0.5,0.5", "IVR_SUPPORT_MANAGER_DIAL": "PJSIP/manager"}
+    )
+    assert settings.sla_alert_shares == (0.5, 0.8)
+    assert settings.support_manager_dial == "PJSIP/manager"
+    assert load_settings({}).sla_alert_shares == (0.5, 0.8)
+    for env in (
+        {"IVR_SLA_ALERT_SHARES": "0.5,1.0"},
+        {"IVR_SLA_ALERT_SHARES": "half"},
+        {"IVR_SUPPORT_MANAGER_DIAL": "PJSIP/x,trunk)"},
+        {"IVR_SLA_CHECK_SECONDS": "0"},
+    ):
+        with pytest.raises(ConfigError, match=next(iter(env))):
+            load_settings(env)

@@ -78,6 +78,8 @@ class OnCallAccept:
             ticket = await self._deps.tickets.get(number) if number.isdigit() else None
             if ticket is not None:
                 engineer = chain_entry(await self._deps.tickets.oncall_chain(number), step)
+                if step == "manager":  # an SLA page to the support manager (ivr/sla_watch.py)
+                    engineer = {"name": "support manager"}
             outcome = await self._offer(channel, ticket, engineer.get("name", f"step {step}"))
         except CallHungUp:
             outcome = "hangup"

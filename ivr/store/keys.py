@@ -20,6 +20,8 @@ ONCALL_OVERRIDES = f"{PREFIX}:oncall:overrides"  # hash: id -> JSON override
 REPAGE = f"{PREFIX}:oncall:repage"  # sorted set: unaccepted ticket by next page time
 CALENDAR_CLOSURES = f"{PREFIX}:calendar:closures"  # hash: ISO date -> reason
 CALENDAR_OPENINGS = f"{PREFIX}:calendar:openings"  # hash: ISO date -> reason
+SLA_WATCH = f"{PREFIX}:sla:watch"  # sorted set: open ticket by next SLA mark time
+SLA_LEADER = f"{PREFIX}:sla:leader"  # lock: the one worker running the SLA watch (expires)
 # Pub/sub channel of live changes (JSON objects with a "kind" field) that every web
 # process relays to its browsers: queue state, SLA alerts, ticket changes.
 LIVE = f"{PREFIX}:live"
@@ -52,6 +54,11 @@ def ticket(number: str) -> str:
 def ticket_pages(number: str) -> str:
     """List of a ticket's paging attempts (JSON entries)."""
     return f"{PREFIX}:ticket:{number}:pages"
+
+
+def ticket_sla(number: str) -> str:
+    """Hash of a ticket's SLA alerts: mark label (50%, breach) -> JSON record."""
+    return f"{PREFIX}:ticket:{number}:sla"
 
 
 def call(call_id: str) -> str:

@@ -134,6 +134,9 @@ class TicketStore:
         async with self._redis.pipeline(transaction=True) as pipe:
             pipe.hset(keys.ticket(ticket.number), mapping=fields)
             pipe.zadd(keys.TICKETS, {ticket.number: new.created.timestamp()})
+            # Into the SLA watch, due for its first look at once: the watch works out
+            # the ticket's marks on its tier's clock (ivr/sla_watch.py).
+            pipe.zadd(keys.SLA_WATCH, {ticket.number: new.created.timestamp()})
             if callback_at is not None:
                 pipe.zadd(keys.CALLBACKS, {ticket.number: callback_at.timestamp()})
             await pipe.execute()
