@@ -280,8 +280,8 @@ def settings_names() -> set[str]:
 
 
 def test_compose_parses_and_requires_the_ami_secret() -> None:
-    """compose.yaml parses into the four services and refuses to start without IVR_AMI_SECRET."""
-    assert set(SERVICES) == {"redis", "prompts", "ivr", "asterisk"}
+    """compose.yaml parses into its five services and refuses to start without IVR_AMI_SECRET."""
+    assert set(SERVICES) == {"redis", "prompts", "ivr", "dashboard", "asterisk"}
     assert "IVR_AMI_SECRET" in environment("ivr")
     with pytest.raises(MissingVariable, match="IVR_AMI_SECRET"):
         resolve(COMPOSE, {})
@@ -337,12 +337,16 @@ def test_ports_equal_the_service_defaults() -> None:
     assert int(manager.value("port")) == DEFAULTS.ami_port
     globals_ = asterisk_config("extensions.conf").section("globals")
     assert globals_.value("IVR_AGI_URL") == f"agi://ivr:{DEFAULTS.agi_port}"
-    # Only SIP and RTP leave the host: no FastAGI, AMI or Redis port is published.
+    # Only SIP and RTP leave the host, and the dashboard on the host's loopback:
+    # no FastAGI, AMI or Redis port is published.
     for name, service in DEPLOYED.items():
         for spec in service.get("ports", []):
             published = spec.split(":")[-1].split("/")[0]
             assert published not in {str(DEFAULTS.agi_port), str(DEFAULTS.ami_port), "6379"}
-            assert name == "asterisk", f"{name} publishes {spec}"
+            assert name in {"asterisk", "dashboard"}, f"{name} publishes {spec}"
+    (dashboard,) = DEPLOYED["dashboard"]["ports"]
+    assert dashboard.startswith("127.0.0.1:") and dashboard.endswith(f":{WEB_PORT}")
+    assert int(environment("dashboard")["IVR_WEB_PORT"]) == WEB_PORT
 
 
 def test_sip_and_rtp_ports_match_the_asterisk_config() -> None:
@@ -365,7 +369,7 @@ def test_every_ivr_variable_is_a_setting_and_parses() -> None:
     baked = image_env(DOCKER / "Dockerfile")
     assert {name for name in baked if name.startswith("IVR_")} <= known
     users = [name for name, service in DEPLOYED.items() if service.get("image") == IVR_IMAGE]
-    assert set(users) == {"prompts", "ivr"}
+    assert set(users) == {"prompts", "ivr", "dashboard"}
     for name in users:
         # As the container sees it: the image's ENV, then the service's environment.
         load_settings({**baked, **environment(name)})
