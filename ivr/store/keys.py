@@ -20,6 +20,12 @@ ONCALL_OVERRIDES = f"{PREFIX}:oncall:overrides"  # hash: id -> JSON override
 REPAGE = f"{PREFIX}:oncall:repage"  # sorted set: unaccepted ticket by next page time
 CALENDAR_CLOSURES = f"{PREFIX}:calendar:closures"  # hash: ISO date -> reason
 CALENDAR_OPENINGS = f"{PREFIX}:calendar:openings"  # hash: ISO date -> reason
+# Ticket events on their way to the helpdesk webhook: written in the same
+# transaction as the change, read by the consumer group below, deleted once delivered.
+HELPDESK_OUTBOX = f"{PREFIX}:helpdesk:outbox"  # stream: fields key, kind, ticket, payload
+HELPDESK_GROUP = "helpdesk"  # consumer group on HELPDESK_OUTBOX (a name, not a key)
+HELPDESK_ATTEMPTS = f"{PREFIX}:helpdesk:attempts"  # hash: entry id -> JSON attempts, due
+HELPDESK_DEAD = f"{PREFIX}:helpdesk:dead"  # list: JSON dead letters (redeliver moves back)
 # Pub/sub channel of live changes (JSON objects with a "kind" field) that every web
 # process relays to its browsers: queue state, SLA alerts, ticket changes.
 LIVE = f"{PREFIX}:live"
@@ -48,6 +54,16 @@ def ticket(number: str) -> str:
 def ticket_pages(number: str) -> str:
     """List of a ticket's paging attempts (JSON entries)."""
     return f"{PREFIX}:ticket:{number}:pages"
+
+
+def ticket_audit(number: str) -> str:
+    """List of a ticket's changes, oldest first (JSON entries: seq, event, at, by, note)."""
+    return f"{PREFIX}:ticket:{number}:audit"
+
+
+def open_emergency(account: str, host_id: str) -> str:
+    """The number of the unresolved emergency ticket of a reseller's Host ID, if any."""
+    return f"{PREFIX}:emergency:{account}:{host_id}"
 
 
 def call(call_id: str) -> str:
