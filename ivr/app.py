@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import datetime as dt
 import logging
+import os
 import signal
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
@@ -17,14 +18,18 @@ from ivr.ami.originate import AmiOriginator, AmiSettings
 from ivr.config import Settings
 from ivr.flows.routes import route_table
 from ivr.flows.support_line import SupportLineDeps
+from ivr.helpdesk.deliverer import Deliverer, Webhook
+from ivr.helpdesk.policy import RetryPolicy
 from ivr.paging import Pager, PagingPolicy
 from ivr.pins import PinHasher
 from ivr.redis_server import managed_redis
 from ivr.store.calendar import CalendarRules, CalendarStore
 from ivr.store.calls import CallStore
 from ivr.store.directory import Directory
+from ivr.store.journal import TicketJournal, replay_forever
 from ivr.store.lockout import Lockout, LockoutPolicy
 from ivr.store.oncall import OnCallStore
+from ivr.store.outbox import HelpdeskOutbox
 from ivr.store.tickets import TicketStore
 
 log = logging.getLogger("ivr")
@@ -47,6 +52,7 @@ class Services:
     pins: PinHasher
     calendars: CalendarStore
     oncall: OnCallStore
+    journal: TicketJournal
 
 
 def build_services(redis: Redis, settings: Settings, pins: PinHasher | None = None) -> Services:
@@ -62,7 +68,8 @@ def build_services(redis: Redis, settings: Settings, pins: PinHasher | None = No
                 lock_seconds=settings.lockout_seconds,
             ),
         ),
-        tickets=TicketStore(redis),
+        tickets=TicketStore(redis, outbox=settings.helpdesk_url is not None),
+        journal=TicketJournal(settings.data_dir, settings.worker_id),
         calls=CallStore(redis),
         pins=pins or PinHasher(),
         oncall=OnCallStore(redis),
@@ -97,6 +104,7 @@ def flow_deps(
         clock=clock,
         oncall_chain=services.oncall.chain,
         allow_call_time=settings.allow_call_time,
+        journal=services.journal,
     )
 
 
@@ -169,6 +177,11 @@ async def serve(settings: Settings, *, demo: bool = False) -> None:
         server = build_agi_server(services, settings)
         await server.start(settings.agi_host, settings.agi_port)
         pager = await start_pager(services, settings)
+        background = [asyncio.create_task(replay_forever(services.journal, services.tickets))]
+        if settings.helpdesk_url:
+            background.append(asyncio.create_task(helpdesk_deliverer(services, settings).run()))
+        else:
+            log.warning("IVR_HELPDESK_URL not set: tickets are not sent to the helpdesk")
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
@@ -181,6 +194,28 @@ async def serve(settings: Settings, *, demo: bool = False) -> None:
             await server.close(drain_seconds=30)
             if pager is not None:
                 await pager.stop()
+            for task in background:
+                task.cancel()
+            await asyncio.gather(*background, return_exceptions=True)
+
+
+def helpdesk_deliverer(services: Services, settings: Settings) -> Deliverer:
+    """The webhook deliverer of this process (a consumer named for the worker and pid)."""
+    assert settings.helpdesk_url is not None  # noqa: S101  (callers check it)
+    return Deliverer(
+        HelpdeskOutbox(services.redis, f"worker{settings.worker_id}-{os.getpid()}"),
+        Webhook(
+            settings.helpdesk_url,
+            settings.helpdesk_secret,
+            timeout_seconds=settings.helpdesk_timeout_seconds,
+        ),
+        RetryPolicy(
+            max_attempts=settings.helpdesk_max_attempts,
+            base_seconds=settings.helpdesk_retry_base_seconds,
+            max_seconds=settings.helpdesk_retry_max_seconds,
+        ),
+        claim_idle_seconds=settings.helpdesk_claim_idle_seconds,
+    )
 
 
 @dataclass(slots=True)
