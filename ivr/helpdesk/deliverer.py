@@ -35,6 +35,11 @@ class Webhook:
     timeout_seconds: float = 10.0
 
 
+def _cancelling() -> bool:
+    task = asyncio.current_task()
+    return task is not None and task.cancelling() > 0
+
+
 def due_entries(
     pending: list[OutboxEntry], attempts: dict[str, Attempts], now: float
 ) -> tuple[list[OutboxEntry], float]:
@@ -69,12 +74,15 @@ class Deliverer:
             while True:
                 try:
                     await self._outbox.ensure_group()
-                    while True:
+                    while not _cancelling():  # a library may have swallowed the cancel
                         await self.step(session)
                         if redis_down:
                             log.info("helpdesk delivery: Redis is back")
                             redis_down = False
+                    raise asyncio.CancelledError
                 except (RedisError, OSError) as exc:
+                    if _cancelling():
+                        raise  # a cancellation may surface as a connection error
                     if not redis_down:
                         log.warning("helpdesk delivery paused, Redis unreachable: %s", exc)
                         redis_down = True
