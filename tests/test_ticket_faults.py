@@ -119,7 +119,7 @@ def heard_number(commands: list[str]) -> str:
 async def test_redis_stopped_during_ticket_creation_journal_then_replay(
     own_redis: OwnRedis, receiver: Receiver, tmp_path: Path, fast_pins: PinHasher
 ) -> None:
-    """Redis dies while the caller records: the ticket is journaled, heard, routed, replayed once."""
+    """Redis dies while the caller records: the ticket is journaled, heard, routed, replayed."""
     settings = Settings(
         redis_url=own_redis.url, data_dir=tmp_path / "data", helpdesk_url=receiver.url,
         helpdesk_secret=SECRET, helpdesk_retry_base_seconds=0.05, helpdesk_retry_max_seconds=0.2,
@@ -178,3 +178,88 @@ async def test_redis_stopped_during_ticket_creation_journal_then_replay(
 async def outbox_empty(redis: Redis) -> bool:
     """Every queued event was delivered."""
     return int(await redis.xlen(keys.HELPDESK_OUTBOX)) == 0
+
+
+def start_serve(
+    redis_url: str, tmp_path: Path, name: str, hook: str
+) -> tuple[subprocess.Popen[bytes], int, Path]:
+    """``ivr serve`` as a user runs it, with the helpdesk webhook configured."""
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("IVR_")}
+    env |= {
+        "IVR_REDIS_URL": redis_url, "IVR_AGI_PORT": str(port),
+        "IVR_FIXED_NOW": "2026-11-25T10:00:00-06:00", "IVR_DATA_DIR": str(tmp_path / name),
+        "IVR_HELPDESK_URL": hook, "IVR_HELPDESK_SECRET": SECRET,
+        "IVR_HELPDESK_CLAIM_IDLE_SECONDS": "0.5", "IVR_HELPDESK_RETRY_BASE_SECONDS": "0.05",
+    }  # fmt: skip
+    log = tmp_path / f"{name}.log"
+    with log.open("wb") as out:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "ivr.cli", "serve"], env=env, stdout=out, stderr=out
+        )
+    return process, port, log
+
+
+def says_ready(log: Path) -> bool:
+    """The service logged that it serves."""
+    return b"ivr serve ready" in log.read_bytes()
+
+
+async def ready(process: subprocess.Popen[bytes], log: Path) -> None:
+    """Wait until the service says it serves."""
+    deadline = time.monotonic() + 30
+    while not says_ready(log):
+        assert process.poll() is None, "ivr serve exited: see its log"
+        assert time.monotonic() < deadline, "ivr serve did not start"
+        await asyncio.sleep(0.05)
+
+
+async def test_service_killed_after_confirming_delivers_after_restart(
+    redis_url: str, redis: Redis, fast_pins: PinHasher, receiver: Receiver, tmp_path: Path
+) -> None:
+    """SIGKILL right after the caller heard the number; the webhook is slow, so the event
+    was in flight: the next ``ivr serve`` claims it and the helpdesk has it exactly once."""
+    await load_demo(build_services(redis, Settings(), pins=fast_pins))
+    receiver.delay, receiver.slow_first = 2.0, 1  # the first delivery is still in flight
+    first, port, log = start_serve(redis_url, tmp_path, "a", receiver.url)
+    heard: list[str] = []
+    try:
+        await ready(first, log)
+
+        async def kill_after_number(command: str) -> None:
+            heard.append(command)
+            if heard_number(heard) and first.poll() is None and receiver.requests:
+                first.send_signal(signal.SIGKILL)
+                await asyncio.to_thread(first.wait, 10)
+
+        simulated = call(EMERGENCY)
+        simulated.before_answer = kill_after_number
+        result = await FakeAsterisk("127.0.0.1", port).place(simulated)
+    finally:
+        if first.poll() is None:
+            first.kill()
+            first.wait(10)
+    number = heard_number(heard)
+    assert number, "the caller never heard a ticket number"
+    assert result.closed_by_service or "IVR_TICKET" in result.variables
+    assert await TicketStoreProbe(redis).exists(number)
+    second, _, log2 = start_serve(redis_url, tmp_path, "b", receiver.url)
+    try:
+        await ready(second, log2)
+        await eventually(lambda: outbox_empty(redis), timeout=20)
+    finally:
+        second.terminate()
+        second.wait(20)
+    assert receiver.distinct().keys() == {f"ivr-ticket-{number}-1"}
+    assert all(d.signed for d in receiver.accepted)
+
+
+class TicketStoreProbe:
+    """Reads the ticket hash directly: is the confirmed ticket in Redis?"""
+
+    def __init__(self, redis: Redis) -> None:
+        self._redis = redis
+
+    async def exists(self, number: str) -> bool:
+        """True when the ticket hash is there."""
+        return bool(await self._redis.exists(keys.ticket(number)))
