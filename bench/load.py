@@ -29,7 +29,8 @@ from pathlib import Path
 from ivr.agi.simulator import FakeAsterisk, SimulatedCall
 from ivr.prompts import sound_exists
 
-EMERGENCY = "1 1001# 2468# 123456# 1 #"
+# Option 2 opens a ticket per call; repeat emergencies for one Host ID would join one.
+REQUEST = "2 1001# 2468# 123456# 1 #"
 INPUT_VERBS = ("GET DATA", "RECORD FILE")
 
 
@@ -137,7 +138,7 @@ async def one_call(asterisk: FakeAsterisk, index: int, pause: float, result: Loa
 
     call = SimulatedCall(
         caller_id=f"9{index % 10**9:09d}",
-        answers=SimulatedCall.parse_dtmf(EMERGENCY),
+        answers=SimulatedCall.parse_dtmf(REQUEST),
         sound_exists=sound_exists("ivr"),
         before_answer=think,
     )

@@ -22,6 +22,8 @@ from ivr.ami.originate import AmiOriginator, AmiSettings, Originator
 from ivr.config import Settings
 from ivr.flows.routes import route_table
 from ivr.flows.support_line import SupportLineDeps
+from ivr.helpdesk.deliverer import Deliverer, Webhook
+from ivr.helpdesk.policy import RetryPolicy
 from ivr.paging import Pager, PagingPolicy
 from ivr.pins import PinHasher
 from ivr.redis_server import managed_redis
@@ -29,11 +31,13 @@ from ivr.sla_watch import SlaPolicy, SlaWatcher
 from ivr.store.calendar import CalendarRules, CalendarStore
 from ivr.store.calls import CallStore
 from ivr.store.directory import Directory
+from ivr.store.journal import TicketJournal, replay_forever
 from ivr.store.keys import SLA_LEADER
 from ivr.store.leader import Lease
 from ivr.store.live import LiveStore
 from ivr.store.lockout import Lockout, LockoutPolicy
 from ivr.store.oncall import OnCallStore
+from ivr.store.outbox import HelpdeskOutbox
 from ivr.store.tickets import TicketStore
 from ivr.web.accounts import Accounts, Role
 from ivr.web.app import create_app, running_web
@@ -58,6 +62,7 @@ class Services:
     pins: PinHasher
     calendars: CalendarStore
     oncall: OnCallStore
+    journal: TicketJournal
 
 
 def build_services(redis: Redis, settings: Settings, pins: PinHasher | None = None) -> Services:
@@ -73,7 +78,8 @@ def build_services(redis: Redis, settings: Settings, pins: PinHasher | None = No
                 lock_seconds=settings.lockout_seconds,
             ),
         ),
-        tickets=TicketStore(redis),
+        tickets=TicketStore(redis, outbox=settings.helpdesk_url is not None),
+        journal=TicketJournal(settings.data_dir, settings.worker_id),
         calls=CallStore(redis),
         pins=pins or PinHasher(),
         oncall=OnCallStore(redis),
@@ -108,6 +114,7 @@ def flow_deps(
         clock=clock,
         oncall_chain=services.oncall.chain,
         allow_call_time=settings.allow_call_time,
+        journal=services.journal,
     )
 
 
@@ -183,6 +190,11 @@ async def serve(settings: Settings, *, demo: bool = False) -> None:
         pager = await start_pager(services, settings)
         sla_watch = start_sla_watch(services, settings, pager.originator if pager else None)
         consumer = await start_consumer(redis, settings)
+        background = [asyncio.create_task(replay_forever(services.journal, services.tickets))]
+        if settings.helpdesk_url:
+            background.append(asyncio.create_task(helpdesk_deliverer(services, settings).run()))
+        else:
+            log.warning("IVR_HELPDESK_URL not set: tickets are not sent to the helpdesk")
         stop = _stop_on_signals()
         try:
             async with running_web(create_app(redis, settings, now_utc),
@@ -197,6 +209,9 @@ async def serve(settings: Settings, *, demo: bool = False) -> None:
                 await pager.stop()
             if consumer is not None:
                 await consumer.close()
+            for task in background:
+                task.cancel()
+            await asyncio.gather(*background, return_exceptions=True)
 
 
 async def serve_web(settings: Settings) -> None:
@@ -246,6 +261,25 @@ async def start_consumer(redis: Redis, settings: Settings) -> AmiConsumer | None
     )
     await consumer.start()
     return consumer
+
+
+def helpdesk_deliverer(services: Services, settings: Settings) -> Deliverer:
+    """The webhook deliverer of this process (a consumer named for the worker and pid)."""
+    assert settings.helpdesk_url is not None  # noqa: S101  (callers check it)
+    return Deliverer(
+        HelpdeskOutbox(services.redis, f"worker{settings.worker_id}-{os.getpid()}"),
+        Webhook(
+            settings.helpdesk_url,
+            settings.helpdesk_secret,
+            timeout_seconds=settings.helpdesk_timeout_seconds,
+        ),
+        RetryPolicy(
+            max_attempts=settings.helpdesk_max_attempts,
+            base_seconds=settings.helpdesk_retry_base_seconds,
+            max_seconds=settings.helpdesk_retry_max_seconds,
+        ),
+        claim_idle_seconds=settings.helpdesk_claim_idle_seconds,
+    )
 
 
 @dataclass(slots=True)

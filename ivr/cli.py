@@ -84,6 +84,16 @@ def _parser() -> argparse.ArgumentParser:
     show = tickets_sub.add_parser("show", help="one ticket")
     show.add_argument("number")
     show.add_argument("--json", action="store_true", dest="show_json")
+    for verb, text in (("ack", "acknowledge a ticket"), ("resolve", "resolve a ticket")):
+        change = tickets_sub.add_parser(verb, help=text)
+        change.add_argument("number")
+        change.add_argument("--by", required=True, help="who (recorded in the audit trail)")
+        change.add_argument("--note", default="", help="a note for the audit trail")
+    redeliver = tickets_sub.add_parser(
+        "redeliver", help="send dead-lettered helpdesk events again (all, or one ticket's)"
+    )
+    redeliver.add_argument("--ticket", default=None)
+    tickets_sub.add_parser("dead", help="helpdesk events that were never delivered")
 
     route = sub.add_parser("route", help="where a call would go at a given time")
     route.add_argument("--tier", required=True, choices=[t.value for t in Tier])
@@ -370,6 +380,8 @@ def _print_call(result: CallResult) -> None:
 
 
 async def _tickets(settings: Settings, args: argparse.Namespace) -> int:
+    if args.tickets_command in {"ack", "resolve", "redeliver", "dead"}:
+        return await _ticket_change(settings, args)
     async with app.open_redis(settings) as redis:
         services = app.build_services(redis, settings)
         if args.tickets_command == "show":
@@ -378,13 +390,19 @@ async def _tickets(settings: Settings, args: argparse.Namespace) -> int:
                 print(f"ivr: no ticket {args.number}", file=sys.stderr)
                 return 1
             pages = await services.tickets.pages(ticket.number)
-            data = ticket_json(ticket) | {"pages": pages}
+            audit = await services.tickets.audit(ticket.number)
+            data = ticket_json(ticket) | {"pages": pages, "audit": audit}
             if args.show_json or args.json:
                 print(json.dumps(data, indent=2))
             else:
                 for key, value in data.items():
-                    if key != "pages":
+                    if key not in {"pages", "audit"}:
                         print(f"{key:>18}: {value}")
+                for entry in audit:
+                    print(
+                        f"{'change':>18}: {entry['at']} {entry['event']} "
+                        f"{entry['by']} {entry['note']}"
+                    )
                 for page in pages:
                     print(
                         f"{'page':>18}: {page.get('at')} round {page.get('round', '-')} "
@@ -549,6 +567,43 @@ async def _report(settings: Settings, args: argparse.Namespace) -> int:
             print(f"ivr: cannot write {args.csv}: {exc}", file=sys.stderr)
             return 1
         print(f"\nCSV written to {args.csv}")
+    return 0
+
+
+async def _ticket_change(settings: Settings, args: argparse.Namespace) -> int:
+    """``ivr tickets ack|resolve|redeliver|dead``."""
+    from ivr.domain.ticket_events import Verdict  # noqa: PLC0415
+    from ivr.store.outbox import dead_letters, redeliver  # noqa: PLC0415
+
+    command = args.tickets_command
+    if command in {"ack", "resolve"} and not args.by.strip():
+        print("ivr: --by names who does it", file=sys.stderr)
+        return 2
+    async with app.open_redis(settings) as redis:
+        store = app.build_services(redis, settings).tickets
+        if command == "redeliver":
+            print(f"{await redeliver(redis, args.ticket)} events back on the helpdesk outbox")
+            return 0
+        if command == "dead":
+            for letter in await dead_letters(redis):
+                print(f"{letter['ticket']}  {letter['kind']:<18} {letter['key']}  "
+                      f"{letter['attempts']} attempts: {letter['error']}")  # fmt: skip
+            return 0
+        now = app.now_utc()
+        if command == "ack":
+            result = await store.acknowledge(args.number, args.by.strip(), now)
+        else:
+            result = await store.resolve(args.number, args.by.strip(), now, args.note)
+    if result.verdict is Verdict.NOT_FOUND:
+        print(f"ivr: no ticket {args.number}", file=sys.stderr)
+        return 1
+    status = result.ticket.status.value if result.ticket else ""
+    if result.verdict is Verdict.REFUSED:
+        verb = "acknowledged" if command == "ack" else "resolved"
+        print(f"ivr: ticket {args.number} is {status}: it cannot be {verb}", file=sys.stderr)
+        return 1
+    done = "now" if result.verdict is Verdict.CHANGED else "already"
+    print(f"ticket {args.number} {done} {status}")
     return 0
 
 

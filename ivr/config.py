@@ -95,6 +95,16 @@ class Settings:
     sla_alert_shares: tuple[float, ...] = (0.5, 0.8)
     support_manager_dial: str = ""
     sla_check_seconds: float = 10.0
+    # The vendor's helpdesk webhook: ticket events are queued and delivered when set.
+    helpdesk_url: str | None = None
+    helpdesk_secret: str = field(default="", repr=False)
+    helpdesk_max_attempts: int = 8
+    helpdesk_retry_base_seconds: float = 2.0
+    helpdesk_retry_max_seconds: float = 300.0
+    helpdesk_timeout_seconds: float = 10.0
+    helpdesk_claim_idle_seconds: float = 60.0
+    # Distinct per worker sharing one Redis: it is part of journal ticket numbers.
+    worker_id: int = 1
 
     def with_overrides(self, **changes: object) -> Settings:
         """A copy with some fields replaced (command-line options)."""
@@ -188,7 +198,35 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         sla_check_seconds=get(
             "IVR_SLA_CHECK_SECONDS", _float_range(0.5, 300), base.sla_check_seconds
         ),
+        helpdesk_url=get("IVR_HELPDESK_URL", _http_url, None),
+        helpdesk_secret=env.get("IVR_HELPDESK_SECRET", ""),
+        helpdesk_max_attempts=get(
+            "IVR_HELPDESK_MAX_ATTEMPTS", _int_range(1, 100), base.helpdesk_max_attempts
+        ),
+        helpdesk_retry_base_seconds=get(
+            "IVR_HELPDESK_RETRY_BASE_SECONDS",
+            _float_range(0.01, 3600),
+            base.helpdesk_retry_base_seconds,
+        ),
+        helpdesk_retry_max_seconds=get(
+            "IVR_HELPDESK_RETRY_MAX_SECONDS",
+            _float_range(0.01, 86400),
+            base.helpdesk_retry_max_seconds,
+        ),
+        helpdesk_timeout_seconds=get(
+            "IVR_HELPDESK_TIMEOUT_SECONDS", _float_range(0.1, 300), base.helpdesk_timeout_seconds
+        ),
+        helpdesk_claim_idle_seconds=get(
+            "IVR_HELPDESK_CLAIM_IDLE_SECONDS",
+            _float_range(0.1, 86400),
+            base.helpdesk_claim_idle_seconds,
+        ),
+        worker_id=get("IVR_WORKER_ID", _int_range(1, 99), base.worker_id),
     )
+    if settings.helpdesk_url and len(settings.helpdesk_secret) < 16:
+        raise ConfigError(
+            "IVR_HELPDESK_URL is set: IVR_HELPDESK_SECRET must be set too (16 characters or more)"
+        )
     if settings.ami_host and not settings.ami_secret:
         raise ConfigError("IVR_AMI_HOST is set: IVR_AMI_SECRET must be set too")
     try:
@@ -224,6 +262,12 @@ def _queue(name: str, value: str) -> str:
 def _redis_url(name: str, value: str) -> str:
     if not value.startswith(("redis://", "rediss://", "unix://")):
         raise ConfigError(f"{name}: expected redis://host:port/db, rediss://... or unix://path")
+    return value
+
+
+def _http_url(name: str, value: str) -> str:
+    if not re.fullmatch(r"https?://[A-Za-z0-9.:\[\]-]+(/[^\s]*)?", value):
+        raise ConfigError(f"{name}: expected http://host[:port]/path or https://...")
     return value
 
 

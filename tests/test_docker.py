@@ -345,7 +345,8 @@ def test_ports_equal_the_service_defaults() -> None:
             assert published not in {str(DEFAULTS.agi_port), str(DEFAULTS.ami_port), "6379"}
             assert name in {"asterisk", "dashboard"}, f"{name} publishes {spec}"
     (dashboard,) = DEPLOYED["dashboard"]["ports"]
-    assert dashboard.startswith("127.0.0.1:") and dashboard.endswith(f":{WEB_PORT}")
+    assert dashboard.startswith("127.0.0.1:")
+    assert dashboard.endswith(f":{WEB_PORT}")
     assert int(environment("dashboard")["IVR_WEB_PORT"]) == WEB_PORT
 
 

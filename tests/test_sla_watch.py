@@ -117,12 +117,14 @@ async def live(redis: Redis) -> AsyncIterator[PubSub]:
 
 
 async def published(pubsub: PubSub) -> list[dict[str, object]]:
-    """The live messages received so far."""
+    """The SLA alerts published on the live channel so far (ticket notices skipped)."""
     found = []
     while (
         message := await pubsub.get_message(ignore_subscribe_messages=True, timeout=0.2)
     ) is not None:
-        found.append(json.loads(message["data"]))
+        data = json.loads(message["data"])
+        if data.get("kind") == "sla_alert":
+            found.append(data)
     return found
 
 

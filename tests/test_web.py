@@ -13,8 +13,10 @@ from redis.asyncio import Redis
 
 from ivr.config import Settings
 from ivr.domain.queues import Queue
+from ivr.store import keys
 from ivr.store.live import LiveStore
-from ivr.web.app import ROUTES
+from ivr.web.app import ROUTES, watch_ami
+from ivr.web.relay import Relay
 from ivr.web.security import SECURITY_HEADERS, SESSION_COOKIE, Access, access_of
 from tests.harness import OPEN_HOURS
 from tests.web_harness import ADMIN, SUPERVISOR, Web, browser, csrf_of, running_dashboard, sign_in
@@ -244,3 +246,23 @@ async def _next_event(response: aiohttp.ClientResponse) -> dict[str, Any]:
             if line.startswith("data: "):
                 data: dict[str, Any] = json.loads(line.removeprefix("data: "))
                 return data
+
+
+async def test_browsers_learn_when_the_consumer_dies(redis: Redis, settings: Settings) -> None:
+    """No message comes from a dead consumer: its heartbeat expires and the web says stale."""
+    live = LiveStore(redis, settings.timezone)
+    relay = Relay(redis)
+    listener = relay.add()
+    await live.set_ami_status(True, OPEN_HOURS)
+    task = asyncio.create_task(watch_ami(live, relay, every=0.05))
+    try:
+        await asyncio.sleep(0.2)
+        assert listener.queue.empty()  # nothing changed yet
+        await redis.delete(keys.AMI_HEARTBEAT)  # the consumer stopped beating
+        async with asyncio.timeout(5):
+            data = await listener.queue.get()
+    finally:
+        task.cancel()
+    message = json.loads(data.decode().split("data: ", 1)[1])
+    assert message == {"kind": "ami", "ami": {"state": "down", "since": OPEN_HOURS.isoformat(),
+                                              "detail": "no heartbeat"}}  # fmt: skip

@@ -191,7 +191,7 @@ class AmiConsumer:
             try:
                 await self._identify(change)
                 queues = [self.board.queues[n] for n in change.queues if n in self.board.queues]
-                await self._store.write(queues, change.offered, change.outcomes)
+                await self._store.write(queues, change.offered, change.outcomes, now=self._clock())
             except Exception as exc:  # noqa: BLE001  (boundary: Redis down; retried)
                 log.error("AMI: queue state not written (retrying in 1 s): %s", exc)
                 change.merge(self._pending)

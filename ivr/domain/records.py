@@ -133,6 +133,10 @@ class Ticket:
     acknowledged_by: str = ""
     acknowledged_at: dt.datetime | None = None
     oncall_state: str = ""  # "", paging, accepted, unaccepted
+    resolved_by: str = ""
+    resolved_at: dt.datetime | None = None
+    resolution_note: str = ""
+    repeat_calls: int = 0  # later calls that added to this (emergency) ticket
 
 
 @dataclass(slots=True)

@@ -37,6 +37,7 @@ from ivr.prompts import Prompt
 from ivr.store.calendar import CalendarStore
 from ivr.store.calls import CallStore
 from ivr.store.directory import Directory
+from ivr.store.journal import TicketJournal
 from ivr.store.lockout import Lockout
 from ivr.store.tickets import NewTicket, TicketStore
 from ivr.variables import MAX_ONCALL_STEPS, ONCALL_DIALS, ONCALL_TIMEOUTS, Var
@@ -81,6 +82,8 @@ class SupportLineDeps:
     clock: Callable[[], dt.datetime]
     oncall_chain: Callable[[dt.datetime], Awaitable[Sequence[ChainStep]]]
     allow_call_time: bool = False
+    # Where a ticket goes when Redis fails at the moment of creating it (None: no fallback).
+    journal: TicketJournal | None = None
 
 
 @dataclass(slots=True)
@@ -357,24 +360,41 @@ class _Call:
                     "falls back to the general queue",
                     self.record.call_id,
                 )
-        ticket = await deps.tickets.create(
-            NewTicket(
-                created=now,
-                reseller_account=account,
-                host_id=system.host_id,
-                end_customer=system.end_customer,
-                system_type=system.system_type,
-                software_release=system.software_release,
-                tier=system.tier,
-                emergency=emergency,
-                title=EMERGENCY_TITLE if emergency else NORMAL_TITLE,
-                sla_due=calendar.sla_due(system.tier, now),
-                call_id=channel.call_id,
-                scenario=recording.path,
-            ),
-            callback_at=decision.next_opening if decision.route is Route.CLOSED else None,
-            oncall_chain=chain_json(chain) if decision.route is Route.ONCALL else None,
+        new = NewTicket(
+            created=now,
+            reseller_account=account,
+            host_id=system.host_id,
+            end_customer=system.end_customer,
+            system_type=system.system_type,
+            software_release=system.software_release,
+            tier=system.tier,
+            emergency=emergency,
+            title=EMERGENCY_TITLE if emergency else NORMAL_TITLE,
+            sla_due=calendar.sla_due(system.tier, now),
+            call_id=channel.call_id,
+            scenario=recording.path,
         )
+        callback_at = decision.next_opening if decision.route is Route.CLOSED else None
+        try:
+            ticket = await deps.tickets.create(
+                new,
+                callback_at=callback_at,
+                oncall_chain=chain_json(chain) if decision.route is Route.ONCALL else None,
+            )
+        except RedisError as exc:
+            if deps.journal is None:
+                raise
+            # Redis went away mid-call: the journal holds the ticket (fsync'd) until
+            # it returns; the on-call accept needs Redis, so such a call is queued.
+            ticket = await deps.journal.append(new, callback_at)
+            log.error(
+                "call=%s Redis unreachable opening the ticket (%s): journaled as %s",
+                self.record.call_id, exc, ticket.number,
+            )  # fmt: skip
+            if decision.route is Route.ONCALL:
+                decision, chain = general_queue(deps.queues), ()
+        if ticket.call_id != channel.call_id:
+            self.record.step("repeat_call")
         self.record.ticket = ticket.number
         self.record.step("ticket")
         log.info(

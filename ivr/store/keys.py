@@ -22,6 +22,12 @@ CALENDAR_CLOSURES = f"{PREFIX}:calendar:closures"  # hash: ISO date -> reason
 CALENDAR_OPENINGS = f"{PREFIX}:calendar:openings"  # hash: ISO date -> reason
 SLA_WATCH = f"{PREFIX}:sla:watch"  # sorted set: open ticket by next SLA mark time
 SLA_LEADER = f"{PREFIX}:sla:leader"  # lock: the one worker running the SLA watch (expires)
+# Ticket events on their way to the helpdesk webhook: written in the same
+# transaction as the change, read by the consumer group below, deleted once delivered.
+HELPDESK_OUTBOX = f"{PREFIX}:helpdesk:outbox"  # stream: fields key, kind, ticket, payload
+HELPDESK_GROUP = "helpdesk"  # consumer group on HELPDESK_OUTBOX (a name, not a key)
+HELPDESK_ATTEMPTS = f"{PREFIX}:helpdesk:attempts"  # hash: entry id -> JSON attempts, due
+HELPDESK_DEAD = f"{PREFIX}:helpdesk:dead"  # list: JSON dead letters (redeliver moves back)
 # Pub/sub channel of live changes (JSON objects with a "kind" field) that every web
 # process relays to its browsers: queue state, SLA alerts, ticket changes.
 LIVE = f"{PREFIX}:live"
@@ -59,6 +65,16 @@ def ticket_pages(number: str) -> str:
 def ticket_sla(number: str) -> str:
     """Hash of a ticket's SLA alerts: mark label (50%, breach) -> JSON record."""
     return f"{PREFIX}:ticket:{number}:sla"
+
+
+def ticket_audit(number: str) -> str:
+    """List of a ticket's changes, oldest first (JSON entries: seq, event, at, by, note)."""
+    return f"{PREFIX}:ticket:{number}:audit"
+
+
+def open_emergency(account: str, host_id: str) -> str:
+    """The number of the unresolved emergency ticket of a reseller's Host ID, if any."""
+    return f"{PREFIX}:emergency:{account}:{host_id}"
 
 
 def call(call_id: str) -> str:

@@ -53,8 +53,11 @@ class LiveStore:
         queues: Iterable[Queue],
         offered: Sequence[tuple[str, str, dt.datetime]] = (),
         outcomes: Sequence[Outcome] = (),
+        *,
+        now: dt.datetime | None = None,
     ) -> None:
-        """Store the queues' snapshots and the calls' outcomes, then announce them."""
+        """Store the queues' snapshots and the calls' outcomes, then announce each queue
+        with its day figures (two round trips however many queues changed)."""
         snapshots = [q.to_json() for q in queues if len(q.name) <= MAX_QUEUE_NAME]
         async with self._redis.pipeline(transaction=False) as pipe:
             for snap in snapshots:
@@ -74,9 +77,34 @@ class LiveStore:
                     args=[outcome.queue, f"{outcome.wait_seconds:.1f}", what],
                     client=pipe,
                 )
+            await pipe.execute()
+        if not snapshots:
+            return
+        figures = await self._today([s["name"] for s in snapshots], now)
+        async with self._redis.pipeline(transaction=False) as pipe:
             for snap in snapshots:
+                snap["today"] = figures[snap["name"]]
                 pipe.publish(keys.LIVE, json.dumps({"kind": "queue", "queue": snap}))
             await pipe.execute()
+
+    async def _today(self, names: Sequence[str], now: dt.datetime | None) -> dict[str, Any]:
+        """Each queue's figures for the day of ``now`` (today when None)."""
+        day = _day(now or dt.datetime.now(dt.UTC), self._tz)
+        async with self._redis.pipeline(transaction=False) as pipe:
+            for name in names:
+                pipe.scard(keys.queue_day(name, day, "offered"))
+                pipe.hvals(keys.queue_day(name, day, "answered"))
+                pipe.hvals(keys.queue_day(name, day, "abandoned"))
+            rows = await pipe.execute()
+        return {
+            name: day_figures(
+                int(rows[3 * i]),
+                (float(w) for w in cast(list[str], rows[3 * i + 1])),
+                (float(w) for w in cast(list[str], rows[3 * i + 2])),
+                self._sl,
+            )
+            for i, name in enumerate(names)
+        }
 
     async def contexts(self, uniqueids: Sequence[str]) -> dict[str, CallerContext]:
         """What the support line recorded about these calls (two round trips)."""
@@ -145,24 +173,15 @@ class LiveStore:
     async def board(self, now: dt.datetime) -> dict[str, Any]:
         """Every queue with its callers, agents and today's figures, and the AMI state."""
         names = sorted(cast(set[str], await self._redis.smembers(keys.QUEUE_NAMES)))
-        day = _day(now, self._tz)
-        async with self._redis.pipeline(transaction=False) as pipe:
-            for name in names:
-                pipe.get(keys.queue_state(name))
-                pipe.scard(keys.queue_day(name, day, "offered"))
-                pipe.hvals(keys.queue_day(name, day, "answered"))
-                pipe.hvals(keys.queue_day(name, day, "abandoned"))
-            rows = await pipe.execute()
+        raws = cast(
+            list[str | None],
+            await self._redis.mget([keys.queue_state(n) for n in names]) if names else [],
+        )
+        figures = await self._today(names, now)
         queues: list[dict[str, Any]] = []
-        for index, name in enumerate(names):
-            raw, offered, answered, abandoned = rows[4 * index : 4 * index + 4]
+        for name, raw in zip(names, raws, strict=True):
             snap = json.loads(raw) if raw else {"name": name, "callers": [], "agents": []}
-            snap["today"] = day_figures(
-                int(offered),
-                (float(w) for w in cast(list[str], answered)),
-                (float(w) for w in cast(list[str], abandoned)),
-                self._sl,
-            )
+            snap["today"] = figures[name]
             queues.append(snap)
         return {
             "server_time": now.isoformat(),

@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
 from collections.abc import AsyncIterator
 
 from aiohttp import web
 from redis.asyncio import Redis
+from redis.exceptions import RedisError
 
 from ivr.config import Settings
 from ivr.store.live import LiveStore
@@ -20,13 +22,14 @@ from ivr.store.tickets import TicketStore
 from ivr.web import api, ops, views
 from ivr.web.accounts import Accounts
 from ivr.web.context import AMI_CONFIGURED, CLOCK, LIVE, REDIS, RELAY, TICKETS, Clock
-from ivr.web.relay import Relay
+from ivr.web.relay import Relay, sse
 from ivr.web.security import ACCOUNTS, SECURE_COOKIES, authenticate, security_headers
 
 log = logging.getLogger("ivr.web")
 
 # Requests are small forms and JSON; anything larger is refused before it is read.
 MAX_REQUEST_BYTES = 64 * 1024
+AMI_WATCH_SECONDS = 5.0
 
 ROUTES = [
     web.get("/login", views.login_get),
@@ -66,12 +69,37 @@ def create_app(
     app[RELAY] = Relay(redis)
     app.add_routes(ROUTES)
     app.cleanup_ctx.append(_relay_lifetime)
+    app.cleanup_ctx.append(_ami_watch_lifetime)
     app.on_shutdown.append(_end_streams)
     return app
 
 
 async def _end_streams(app: web.Application) -> None:
     app[RELAY].close_all()
+
+
+async def _ami_watch_lifetime(app: web.Application) -> AsyncIterator[None]:
+    task = asyncio.create_task(watch_ami(app[LIVE], app[RELAY]))
+    yield
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
+
+
+async def watch_ami(live: LiveStore, relay: Relay, every: float = AMI_WATCH_SECONDS) -> None:
+    """Tell browsers when the AMI state changes without a message from the consumer
+    (the consumer itself died: its heartbeat expires and the board goes stale)."""
+    last: dict[str, object] | None = None
+    while True:
+        await asyncio.sleep(every)
+        try:
+            status = await live.ami_status()
+        except (RedisError, OSError) as exc:
+            log.error("web: AMI state not read: %s", exc)
+            continue
+        if last is not None and status != last:
+            relay.broadcast(sse(json.dumps({"kind": "ami", "ami": status})))
+        last = status
 
 
 async def _relay_lifetime(app: web.Application) -> AsyncIterator[None]:

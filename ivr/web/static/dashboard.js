@@ -1,5 +1,7 @@
-// The supervisors' live board: one fetch of /api/queues, then server-sent events
-// from /api/live. Every value is written with textContent (never innerHTML).
+// The supervisors' live board, from the server-sent events of /api/live: the
+// whole board first, then every change, in order (a separate fetch could answer
+// with an older board than the events already shown). Every value is written
+// with textContent (never innerHTML).
 "use strict";
 
 const state = { queues: new Map(), ami: null, offset: 0 };
@@ -107,41 +109,43 @@ function tick() {
   }
 }
 
-async function load() {
-  const response = await fetch("/api/queues", { headers: { Accept: "application/json" } });
-  if (response.status === 401) {
-    window.location.assign("/login");
-    return;
-  }
-  const board = await response.json();
+function showBoard(board) {
   state.offset = Date.parse(board.server_time) - Date.now();
   state.queues = new Map(board.queues.map((q) => [q.name, q]));
   state.ami = board.ami;
   render();
 }
 
+async function signedOut() {
+  const response = await fetch("/api/me", { headers: { Accept: "application/json" } });
+  return response.status === 401;
+}
+
 function follow() {
   const source = new EventSource("/api/live");
   source.onmessage = (event) => {
     const message = JSON.parse(event.data);
-    if (message.kind === "queue") {
-      const old = state.queues.get(message.queue.name);
-      state.queues.set(message.queue.name, { today: old ? old.today : {}, ...message.queue });
+    if (message.kind === "board") {
+      showBoard(message.board);
+    } else if (message.kind === "queue") {
+      state.queues.set(message.queue.name, message.queue);
       render();
     } else if (message.kind === "ami") {
       state.ami = message.ami;
-      if (message.ami.state === "up") load(); else renderStale();
-    } else if (message.kind === "board" || message.kind === "resync") {
-      load();
+      renderStale();
+    } else if (message.kind === "resync") {
+      // The server missed changes: start over from a fresh board.
+      source.close();
+      follow();
     }
   };
-  source.onerror = () => {
+  source.onerror = async () => {
     state.ami = { state: "down", since: new Date().toISOString(), detail: "no connection to the server" };
     renderStale();
+    if (await signedOut()) window.location.assign("/login");
+    // Otherwise EventSource reconnects by itself and the server sends a fresh board.
   };
-  source.onopen = () => load();
 }
 
-load().then(follow);
+follow();
 setInterval(tick, 1000);
-setInterval(load, 30000); // today's figures move with every call

@@ -1,0 +1,1 @@
+"""Delivery of ticket events to the vendor's helpdesk webhook."""
