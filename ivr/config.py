@@ -73,6 +73,8 @@ class Settings:
     failure_window_seconds: int = 3600
     sla_wall_clock: bool = False
     log_level: str = "INFO"
+    # "json" or "text"; None: JSON for ``ivr serve``, text for commands people type.
+    log_format: str | None = None
     holiday_country: str = "US"
     holiday_subdiv: str = ""
     # Demos and tests only: a fixed "now" for every call, and whether a call may
@@ -152,6 +154,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         ),
         sla_wall_clock=get("IVR_SLA_WALL_CLOCK", _bool, base.sla_wall_clock),
         log_level=get("IVR_LOG_LEVEL", _log_level, base.log_level),
+        log_format=get("IVR_LOG_FORMAT", _log_format, base.log_format),
         holiday_country=get("IVR_HOLIDAY_COUNTRY", _pattern(_REGION_RE), base.holiday_country),
         holiday_subdiv=get("IVR_HOLIDAY_SUBDIV", _pattern(_REGION_RE), base.holiday_subdiv),
         fixed_now=get("IVR_FIXED_NOW", _aware_time, None),
@@ -271,6 +274,13 @@ def _log_level(name: str, value: str) -> str:
     if upper not in {"DEBUG", "INFO", "WARNING", "ERROR"}:
         raise ConfigError(f"{name}={value!r}: expected DEBUG, INFO, WARNING or ERROR")
     return upper
+
+
+def _log_format(name: str, value: str) -> str:
+    lower = value.lower()
+    if lower not in {"json", "text"}:
+        raise ConfigError(f"{name}={value!r}: expected json or text")
+    return lower
 
 
 def _pattern(regex: re.Pattern[str]) -> Callable[[str, str], str]:
