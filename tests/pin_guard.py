@@ -97,8 +97,8 @@ class PinGuard:
             elif kind == "zset":
                 values += [str(v) for v in await redis.zrange(key, 0, -1)]
             elif kind == "stream":
-                for _id, entry in await redis.xrange(key):
-                    values += [f"{k}={v}" for k, v in entry.items()]
+                for _id, entry in await redis.xrange(key) or []:
+                    values += [f"{k!s}={v!s}" for k, v in (entry or {}).items()]
             for value in values:
                 if not value.startswith("$argon2"):
                     self.check(value, f"{where} redis {key}")
