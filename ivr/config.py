@@ -70,6 +70,7 @@ class Settings:
     recording_dir: str = "/var/spool/asterisk/ivr"
     pin_max_failures: int = 6
     lockout_seconds: int = 1800
+    lockout_max_seconds: int = 86400
     failure_window_seconds: int = 3600
     sla_wall_clock: bool = False
     log_level: str = "INFO"
@@ -149,6 +150,9 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         recording_dir=get("IVR_RECORDING_DIR", _pattern(_PATH_RE), base.recording_dir),
         pin_max_failures=get("IVR_PIN_MAX_FAILURES", _int_range(1, 100), base.pin_max_failures),
         lockout_seconds=get("IVR_LOCKOUT_SECONDS", _int_range(1, 86400 * 7), base.lockout_seconds),
+        lockout_max_seconds=get(
+            "IVR_LOCKOUT_MAX_SECONDS", _int_range(1, 86400 * 30), base.lockout_max_seconds
+        ),
         failure_window_seconds=get(
             "IVR_FAILURE_WINDOW_SECONDS", _int_range(1, 86400 * 7), base.failure_window_seconds
         ),

@@ -34,7 +34,7 @@ _NAMED = re.compile(
 )
 _SOURCE_PATTERNS = (
     re.compile(r"\b\d{3,12},[^,\n\"\\]*,(\d{4,12}),"),  # reseller CSV rows: account,name,pin,
-    re.compile(r"\b\d{3,12}# (\d{4,12})#"),  # typed: account# PIN#
+    re.compile(r"(?:^|[\s\"'])[123] \d{3,12}# (\d{4,12})#"),  # typed: menu account# PIN#
     re.compile(r"""StringIO\(["'](\d{4,12})\\n"""),  # PIN on stdin
     re.compile(r"""input=b?["'](\d{4,12})"""),
     re.compile(r"""(?:hash|hash_sync|verify|verify_sync)\([^)\n]*["'](\d{4,12})["']"""),

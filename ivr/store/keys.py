@@ -73,3 +73,13 @@ def lock_account(account: str) -> str:
 def lock_caller(number: str) -> str:
     """Present while a calling number is locked out."""
     return f"{PREFIX}:lock:caller:{number}"
+
+
+def lockouts_account(account: str) -> str:
+    """Lockouts of an account number in the last day (doubles the next one)."""
+    return f"{PREFIX}:lockouts:account:{account}"
+
+
+def lockouts_caller(number: str) -> str:
+    """Lockouts of a calling number in the last day (doubles the next one)."""
+    return f"{PREFIX}:lockouts:caller:{number}"
