@@ -76,6 +76,7 @@ def build_services(redis: Redis, settings: Settings, pins: PinHasher | None = No
                 max_failures=settings.pin_max_failures,
                 window_seconds=settings.failure_window_seconds,
                 lock_seconds=settings.lockout_seconds,
+                max_lock_seconds=settings.lockout_max_seconds,
             ),
         ),
         tickets=TicketStore(redis, outbox=settings.helpdesk_url is not None),

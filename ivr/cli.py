@@ -28,6 +28,7 @@ from ivr.domain.oncall import Role, override_from_dict, rotation_from_dict
 from ivr.domain.records import PIN_RE, Ticket, Tier
 from ivr.domain.routing import route_call
 from ivr.imports_service import import_resellers, import_systems
+from ivr.logs import configure_logging
 from ivr.redis_server import RedisUnavailable
 from ivr.variables import Var
 
@@ -171,11 +172,8 @@ def main(argv: Sequence[str] | None = None, stdin: TextIO | None = None) -> int:
         return 2
     if args.data_dir is not None:
         settings = settings.with_overrides(data_dir=args.data_dir)
-    logging.basicConfig(
-        level=settings.log_level,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-        stream=sys.stderr,
-    )
+    default_format = "json" if args.command == "serve" else "text"
+    configure_logging(settings.log_level, settings.log_format or default_format)
     try:
         return asyncio.run(_dispatch(args, settings, stdin or sys.stdin))
     except ConfigError as exc:

@@ -71,9 +71,12 @@ class Settings:
     recording_dir: str = "/var/spool/asterisk/ivr"
     pin_max_failures: int = 6
     lockout_seconds: int = 1800
+    lockout_max_seconds: int = 86400
     failure_window_seconds: int = 3600
     sla_wall_clock: bool = False
     log_level: str = "INFO"
+    # "json" or "text"; None: JSON for ``ivr serve``, text for commands people type.
+    log_format: str | None = None
     holiday_country: str = "US"
     holiday_subdiv: str = ""
     # Demos and tests only: a fixed "now" for every call, and whether a call may
@@ -167,11 +170,15 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         recording_dir=get("IVR_RECORDING_DIR", _pattern(_PATH_RE), base.recording_dir),
         pin_max_failures=get("IVR_PIN_MAX_FAILURES", _int_range(1, 100), base.pin_max_failures),
         lockout_seconds=get("IVR_LOCKOUT_SECONDS", _int_range(1, 86400 * 7), base.lockout_seconds),
+        lockout_max_seconds=get(
+            "IVR_LOCKOUT_MAX_SECONDS", _int_range(1, 86400 * 30), base.lockout_max_seconds
+        ),
         failure_window_seconds=get(
             "IVR_FAILURE_WINDOW_SECONDS", _int_range(1, 86400 * 7), base.failure_window_seconds
         ),
         sla_wall_clock=get("IVR_SLA_WALL_CLOCK", _bool, base.sla_wall_clock),
         log_level=get("IVR_LOG_LEVEL", _log_level, base.log_level),
+        log_format=get("IVR_LOG_FORMAT", _log_format, base.log_format),
         holiday_country=get("IVR_HOLIDAY_COUNTRY", _pattern(_REGION_RE), base.holiday_country),
         holiday_subdiv=get("IVR_HOLIDAY_SUBDIV", _pattern(_REGION_RE), base.holiday_subdiv),
         fixed_now=get("IVR_FIXED_NOW", _aware_time, None),
@@ -355,6 +362,13 @@ def _log_level(name: str, value: str) -> str:
     if upper not in {"DEBUG", "INFO", "WARNING", "ERROR"}:
         raise ConfigError(f"{name}={value!r}: expected DEBUG, INFO, WARNING or ERROR")
     return upper
+
+
+def _log_format(name: str, value: str) -> str:
+    lower = value.lower()
+    if lower not in {"json", "text"}:
+        raise ConfigError(f"{name}={value!r}: expected json or text")
+    return lower
 
 
 def _pattern(regex: re.Pattern[str]) -> Callable[[str, str], str]:

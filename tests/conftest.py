@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import shutil
 import socket
 import subprocess
@@ -18,6 +19,38 @@ from ivr.config import Settings
 from ivr.demo import load_demo
 from ivr.pins import PinHasher
 from tests.harness import OPEN_HOURS, Clock, Line, free_port
+from tests.pin_guard import PinGuard, PinGuardHandler, collect_pins
+
+
+@pytest.fixture(scope="session", autouse=True)
+def pin_guard() -> Iterator[PinGuard]:
+    """Every log record of the whole suite (and what tests add) is checked for PINs.
+
+    The session fails at its end if any PIN the suite uses reached a log line, a
+    subprocess's output that a test handed over, or a Redis value (see
+    ``tests/pin_guard.py`` for the rule).
+    """
+    guard = PinGuard(collect_pins())
+    handler = PinGuardHandler(guard)
+    root = logging.getLogger()
+    root.addHandler(handler)
+    try:
+        yield guard
+    finally:
+        root.removeHandler(handler)
+    assert guard.leaks == [], "PINs leaked:\n" + "\n".join(guard.leaks[:50])
+
+
+@pytest.fixture(autouse=True)
+def _log_everything() -> Iterator[None]:
+    """Every level reaches the PIN guard; a handler an in-process ``main()`` added goes after."""
+    root = logging.getLogger()
+    level = root.level
+    root.setLevel(logging.DEBUG)
+    yield
+    for handler in [h for h in root.handlers if getattr(h, "_ivr_handler", False)]:
+        root.removeHandler(handler)
+    root.setLevel(level)
 
 
 @pytest.fixture(scope="session")
@@ -53,12 +86,15 @@ def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 
 @pytest.fixture
-async def redis(redis_url: str) -> AsyncIterator[Redis]:
-    """A client of the session's Redis, emptied before the test."""
+async def redis(
+    redis_url: str, pin_guard: PinGuard, request: pytest.FixtureRequest
+) -> AsyncIterator[Redis]:
+    """A client of the session's Redis, emptied before the test; its data checked for PINs after."""
     client = redis_client(redis_url)
     await client.flushdb()
     try:
         yield client
+        await pin_guard.check_redis(client, request.node.nodeid)
     finally:
         await client.aclose()
 

@@ -59,6 +59,8 @@ def test_values_parsed() -> None:
         ({"IVR_HOLIDAY_COUNTRY": "XX"}, "IVR_HOLIDAY_COUNTRY"),
         ({"IVR_PIN_MAX_FAILURES": "0"}, "IVR_PIN_MAX_FAILURES"),
         ({"IVR_RECORDING_DIR": "relative/dir"}, "IVR_RECORDING_DIR"),
+        ({"IVR_LOG_FORMAT": "xml"}, "IVR_LOG_FORMAT"),
+        ({"IVR_LOCKOUT_MAX_SECONDS": "0"}, "IVR_LOCKOUT_MAX_SECONDS"),
     ],
 )
 def test_bad_values_name_the_variable(env: dict[str, str], named: str) -> None:
@@ -83,3 +85,10 @@ def test_sla_watch_settings() -> None:
     ):
         with pytest.raises(ConfigError, match=next(iter(env))):
             load_settings(env)
+
+
+def test_log_format_and_lockout_cap() -> None:
+    """IVR_LOG_FORMAT picks json or text (unset: the command decides); the lockout cap parses."""
+    assert load_settings({}).log_format is None
+    parsed = load_settings({"IVR_LOG_FORMAT": "TEXT", "IVR_LOCKOUT_MAX_SECONDS": "7200"})
+    assert (parsed.log_format, parsed.lockout_max_seconds) == ("text", 7200)

@@ -20,6 +20,7 @@ from ivr.agi.protocol import (
     digits_result,
 )
 from ivr.channel import CallHungUp, ChannelFailure, KeyInput, Recording, RouteHandler
+from ivr.logs import call_context
 from ivr.variables import Var
 
 log = logging.getLogger("ivr.agi")
@@ -214,6 +215,12 @@ async def run_route(
         recording_dir=recording_dir,
         command_timeout=command_timeout,
     )
+    call = env.unique_id
+    with call_context(call):
+        await _run_handler(handler, channel, env)
+
+
+async def _run_handler(handler: RouteHandler, channel: AgiChannel, env: AgiEnvironment) -> None:
     call = env.unique_id
     try:
         await handler(channel, env.query)

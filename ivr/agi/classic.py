@@ -47,6 +47,7 @@ from ivr.agi.protocol import (
 from ivr.app import build_services, flow_deps, now_utc, open_redis
 from ivr.config import ConfigError, Settings, load_settings
 from ivr.flows.routes import route_table
+from ivr.logs import configure_logging
 from ivr.redis_server import RedisUnavailable
 
 log = logging.getLogger("ivr.agi.classic")
@@ -59,7 +60,6 @@ _ENV_KEY_RE = re.compile(r"^agi_[a-z0-9_]{1,40}$")
 # ``AGI(script.py,ticket=10001&step=2)``: the first argument, when it reads as a
 # query string, plays the part of FastAGI's ``?ticket=10001&step=2``.
 _ARG_QUERY_RE = re.compile(r"^[A-Za-z0-9_]+=[^&=]*(?:&[A-Za-z0-9_]+=[^&=]*)*$")
-_LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s[%(process)d]: %(message)s"
 
 SignalHandler = Callable[[int, FrameType | None], Any] | int | signal.Handlers | None
 
@@ -284,7 +284,11 @@ class _Pyst2Log(io.TextIOBase):
         """Log every completed line."""
         *lines, self._pending = (self._pending + text).split("\n")
         for line in lines:
-            log.debug("pyst2: %s", line)
+            if "RESULT" in line:
+                # Answers to GET DATA carry the keys the caller typed, PINs among them.
+                log.debug("pyst2: (an answer from Asterisk, not logged: it may hold keyed digits)")
+            else:
+                log.debug("pyst2: %s", line)
         return len(text)
 
 
@@ -318,7 +322,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the route named by the script's file name (``argv[0]``) as classic AGI."""
     args = list(sys.argv if argv is None else argv)
     agi_in, agi_out = _claim_stdio()
-    logging.basicConfig(level=logging.INFO, format=_LOG_FORMAT, stream=sys.stderr)
+    configure_logging("INFO", "text")
     try:
         return _run(args, agi_in, agi_out)
     finally:
@@ -332,7 +336,7 @@ def _run(args: Sequence[str], agi_in: TextIO, agi_out: TextIO) -> int:
     except ConfigError as exc:
         log.error("configuration error: %s", exc)
         return EXIT_CONFIG
-    logging.getLogger().setLevel(settings.log_level)
+    configure_logging(settings.log_level, settings.log_format or "text")
     try:
         route = script_route(args[0] if args else "")
     except AgiProtocolError:

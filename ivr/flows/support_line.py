@@ -294,13 +294,15 @@ class _Call:
         ok = await deps.pins.verify(lookup.pin_hash, pin) if pin else False
         if ok and lookup.active:
             await deps.lockout.record_success(account)
+            if (upgraded := await deps.pins.upgraded(lookup.pin_hash, pin)) is not None:
+                await deps.directory.set_pin_hash(account, upgraded)
             return True
         if ok:  # a suspended reseller with the right PIN: not a guess, not counted
             self._locked = True
             return False
         if pin or account:
             self._locked = await deps.lockout.record_failure(
-                account or "none", self.number, self.clock()
+                account or "none", self.number, self.clock(), known=lookup.exists
             )
             if self._locked:
                 log.warning("call=%s lockout reached", self.record.call_id)

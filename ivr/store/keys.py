@@ -142,3 +142,13 @@ def web_session(digest: str) -> str:
 def signin_failures(kind: str, value: str) -> str:
     """Failed sign-ins of an account name or a client address (kind: user|addr)."""
     return f"{PREFIX}:signinfail:{kind}:{value}"
+
+
+def lockouts_account(account: str) -> str:
+    """Lockouts of an account number in the last day (doubles the next one)."""
+    return f"{PREFIX}:lockouts:account:{account}"
+
+
+def lockouts_caller(number: str) -> str:
+    """Lockouts of a calling number in the last day (doubles the next one)."""
+    return f"{PREFIX}:lockouts:caller:{number}"
