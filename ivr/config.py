@@ -95,6 +95,9 @@ class Settings:
     sla_alert_shares: tuple[float, ...] = (0.5, 0.8)
     support_manager_dial: str = ""
     sla_check_seconds: float = 10.0
+    # The administrators' call tester: its scratch Redis database and call time limit.
+    tester_db: int = 15
+    tester_call_seconds: float = 30.0
 
     def with_overrides(self, **changes: object) -> Settings:
         """A copy with some fields replaced (command-line options)."""
@@ -187,6 +190,10 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         support_manager_dial=get("IVR_SUPPORT_MANAGER_DIAL", _dial, base.support_manager_dial),
         sla_check_seconds=get(
             "IVR_SLA_CHECK_SECONDS", _float_range(0.5, 300), base.sla_check_seconds
+        ),
+        tester_db=get("IVR_TESTER_DB", _int_range(0, 1023), base.tester_db),
+        tester_call_seconds=get(
+            "IVR_TESTER_CALL_SECONDS", _float_range(1, 300), base.tester_call_seconds
         ),
     )
     if settings.ami_host and not settings.ami_secret:
