@@ -21,6 +21,7 @@ def page(title: str, body: str, *, script: str = "") -> str:
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>{escape(title)}</title>
 <link rel="stylesheet" href="/login.css">
+<link rel="icon" href="data:,">
 {tag}
 </head>
 <body>
