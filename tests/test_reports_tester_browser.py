@@ -84,7 +84,9 @@ async def test_admin_reads_the_charts_and_plays_a_call(
     await expect(calls.locator("rect.bar")).to_have_count(2)  # 10:00 and 22:00
     await expect(calls.locator("text.value").first).to_have_text("1")
     await expect(page.locator("#table-calls_by_tier")).to_contain_text("premium_plus")
-    assert (await calls.bounding_box() or {}).get("height", 0) > 100
+    box = await calls.bounding_box()
+    assert box is not None
+    assert box["height"] > 100
     await page.screenshot(path=str(tmp_path / "reports.png"), full_page=True)
 
     await page.get_by_role("link", name="Call tester").click()
