@@ -83,3 +83,13 @@ def test_sla_watch_settings() -> None:
     ):
         with pytest.raises(ConfigError, match=next(iter(env))):
             load_settings(env)
+
+
+def test_call_tester_settings() -> None:
+    """The tester's scratch database and call limit: defaults, parsing, bad values named."""
+    assert (load_settings({}).tester_db, load_settings({}).tester_call_seconds) == (15, 30.0)
+    settings = load_settings({"IVR_TESTER_DB": "7", "IVR_TESTER_CALL_SECONDS": "12.5"})
+    assert (settings.tester_db, settings.tester_call_seconds) == (7, 12.5)
+    for env in ({"IVR_TESTER_DB": "-1"}, {"IVR_TESTER_CALL_SECONDS": "0"}):
+        with pytest.raises(ConfigError, match=next(iter(env))):
+            load_settings(env)
