@@ -7,6 +7,7 @@ The screenshots are kept in the test's temporary directory.
 
 from __future__ import annotations
 
+import json
 import shutil
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -19,6 +20,7 @@ from ivr.app import Services
 from ivr.call_tester import CallTester
 from ivr.config import Settings
 from ivr.pins import PinHasher
+from ivr.store import keys
 from tests.harness import AFTER_HOURS, OPEN_HOURS, Clock, Line
 from tests.web_harness import ADMIN, Web, running_dashboard
 
@@ -29,6 +31,12 @@ CHROMIUM_ARGS = [
     "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
     "--disable-background-networking", "--disable-component-update", "--disable-sync",
 ]  # fmt: skip
+SLA_ALERT = {
+    "kind": "sla_alert", "ticket": "10001", "label": "breach", "share": 1.0, "breach": True,
+    "due": "2026-11-25T12:00:00-06:00", "late_seconds": 60.0, "paged": "", "tier": "premium_plus",
+    "emergency": True, "title": "Emergency - System Down", "reseller": "1001",
+    "host_id": "123456", "end_customer": "Acme",
+}  # fmt: skip
 
 
 @pytest.fixture
@@ -61,9 +69,10 @@ async def _sign_in(page: Page, web: Web) -> None:
 
 
 async def test_admin_reads_the_charts_and_plays_a_call(
-    web: Web, line: Line, clock: Clock, chromium: Browser, tmp_path: Path
+    web: Web, line: Line, clock: Clock, chromium: Browser, redis: Redis, tmp_path: Path
 ) -> None:
-    """Report charts drawn with their labels; a whole night emergency ends on-call."""
+    """SLA alert and panel on the dashboard; report charts drawn with their labels;
+    a whole night emergency played in the tester ends on-call."""
     clock.now = OPEN_HOURS
     await line.call("1 1001# 2468# 123456# 1 #")
     clock.now = AFTER_HOURS
@@ -75,6 +84,18 @@ async def test_admin_reads_the_charts_and_plays_a_call(
     page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
     await _sign_in(page, web)
     await expect(page.locator("#sla-standings tr.standing")).to_have_count(2)
+    alert = page.locator('#sla-alert-list li.sla-alert[data-ticket="10001"]')
+    for _attempt in range(10):  # published until the page's event stream is connected
+        await redis.publish(keys.LIVE, json.dumps(SLA_ALERT))
+        try:
+            await expect(alert).to_be_visible(timeout=500)
+            break
+        except AssertionError:
+            continue
+    await expect(alert).to_contain_text("SLA BREACHED")
+    await expect(alert).to_contain_text("EMERGENCY")
+    await expect(alert).to_contain_text("Host ID 123456")
+    await page.screenshot(path=str(tmp_path / "dashboard-sla.png"), full_page=True)
 
     await page.get_by_role("link", name="Reports").click()
     await expect(page.get_by_role("heading", name="Reports")).to_be_visible()
