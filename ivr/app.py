@@ -13,6 +13,7 @@ import signal
 import socket
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from redis.asyncio import BlockingConnectionPool, Redis
 
@@ -41,6 +42,9 @@ from ivr.store.outbox import HelpdeskOutbox
 from ivr.store.tickets import TicketStore
 from ivr.web.accounts import Accounts, Role
 from ivr.web.app import create_app, running_web
+
+if TYPE_CHECKING:
+    from ivr.call_tester import CallTester
 
 log = logging.getLogger("ivr")
 
@@ -198,8 +202,8 @@ async def serve(settings: Settings, *, demo: bool = False) -> None:
             log.warning("IVR_HELPDESK_URL not set: tickets are not sent to the helpdesk")
         stop = _stop_on_signals()
         try:
-            async with running_web(create_app(redis, settings, now_utc),
-                                   settings.web_host, settings.web_port):  # fmt: skip
+            web_app = create_app(redis, settings, now_utc, call_tester=_tester(redis, settings))
+            async with running_web(web_app, settings.web_host, settings.web_port):
                 log.info("ivr serve ready (Ctrl-C to stop)")
                 await stop.wait()
                 log.info("stopping: %d calls in progress", server.active_calls)
@@ -220,10 +224,17 @@ async def serve_web(settings: Settings) -> None:
     async with open_redis(settings, hold=True) as redis:
         await redis.ping()
         stop = _stop_on_signals()
-        async with running_web(create_app(redis, settings, now_utc),
-                               settings.web_host, settings.web_port):  # fmt: skip
+        web_app = create_app(redis, settings, now_utc, call_tester=_tester(redis, settings))
+        async with running_web(web_app, settings.web_host, settings.web_port):
             log.info("ivr web ready (Ctrl-C to stop)")
             await stop.wait()
+
+
+def _tester(redis: Redis, settings: Settings) -> CallTester:
+    """The administrators' call tester (its own module imports this one's wiring)."""
+    from ivr.call_tester import CallTester  # noqa: PLC0415  (import cycle through the web app)
+
+    return CallTester(redis, settings)
 
 
 def _stop_on_signals() -> asyncio.Event:

@@ -108,6 +108,9 @@ class Settings:
     helpdesk_claim_idle_seconds: float = 60.0
     # Distinct per worker sharing one Redis: it is part of journal ticket numbers.
     worker_id: int = 1
+    # The administrators' call tester: its scratch Redis database and call time limit.
+    tester_db: int = 15
+    tester_call_seconds: float = 30.0
 
     def with_overrides(self, **changes: object) -> Settings:
         """A copy with some fields replaced (command-line options)."""
@@ -229,6 +232,10 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
             base.helpdesk_claim_idle_seconds,
         ),
         worker_id=get("IVR_WORKER_ID", _int_range(1, 99), base.worker_id),
+        tester_db=get("IVR_TESTER_DB", _int_range(0, 1023), base.tester_db),
+        tester_call_seconds=get(
+            "IVR_TESTER_CALL_SECONDS", _float_range(1, 300), base.tester_call_seconds
+        ),
     )
     if settings.helpdesk_url and len(settings.helpdesk_secret) < 16:
         raise ConfigError(

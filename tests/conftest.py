@@ -89,9 +89,10 @@ def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 async def redis(
     redis_url: str, pin_guard: PinGuard, request: pytest.FixtureRequest
 ) -> AsyncIterator[Redis]:
-    """A client of the session's Redis, emptied before the test; its data checked for PINs after."""
+    """A client of the session's Redis, emptied before the test (every database: the call
+    tester's scratch one too); its data checked for PINs after."""
     client = redis_client(redis_url)
-    await client.flushdb()
+    await client.flushall()
     try:
         yield client
         await pin_guard.check_redis(client, request.node.nodeid)

@@ -92,3 +92,13 @@ def test_log_format_and_lockout_cap() -> None:
     assert load_settings({}).log_format is None
     parsed = load_settings({"IVR_LOG_FORMAT": "TEXT", "IVR_LOCKOUT_MAX_SECONDS": "7200"})
     assert (parsed.log_format, parsed.lockout_max_seconds) == ("text", 7200)
+
+
+def test_call_tester_settings() -> None:
+    """The tester's scratch database and call limit: defaults, parsing, bad values named."""
+    assert (load_settings({}).tester_db, load_settings({}).tester_call_seconds) == (15, 30.0)
+    settings = load_settings({"IVR_TESTER_DB": "7", "IVR_TESTER_CALL_SECONDS": "12.5"})
+    assert (settings.tester_db, settings.tester_call_seconds) == (7, 12.5)
+    for env in ({"IVR_TESTER_DB": "-1"}, {"IVR_TESTER_CALL_SECONDS": "0"}):
+        with pytest.raises(ConfigError, match=next(iter(env))):
+            load_settings(env)

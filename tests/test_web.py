@@ -23,7 +23,9 @@ from tests.web_harness import ADMIN, SUPERVISOR, Web, browser, csrf_of, running_
 
 PUBLIC = {("GET", "/login"), ("POST", "/login"), ("GET", "/login.css"), ("GET", "/healthz"),
           ("GET", "/metrics")}  # fmt: skip
-ADMIN_ONLY = {("GET", "/api/users"), ("POST", "/api/users"), ("DELETE", "/api/users/{name}")}
+ADMIN_ONLY = {("GET", "/api/users"), ("POST", "/api/users"), ("DELETE", "/api/users/{name}"),
+              ("GET", "/tester"), ("GET", "/static/tester.js"),
+              ("POST", "/api/tester/call")}  # fmt: skip
 
 
 @pytest.fixture

@@ -11,6 +11,7 @@ import aiohttp
 from argon2 import PasswordHasher
 from redis.asyncio import Redis
 
+from ivr.call_tester import CallTester
 from ivr.config import Settings
 from ivr.web.accounts import Accounts, Role
 from ivr.web.app import create_app, running_web
@@ -35,13 +36,15 @@ class Web:
 
 
 @asynccontextmanager
-async def running_dashboard(redis: Redis, settings: Settings) -> AsyncIterator[Web]:
+async def running_dashboard(
+    redis: Redis, settings: Settings, *, call_tester: CallTester | None = None
+) -> AsyncIterator[Web]:
     """The web app on a free loopback port with one supervisor and one administrator."""
     accounts = fast_accounts(redis)
     await accounts.add(SUPERVISOR[0], Role.SUPERVISOR, SUPERVISOR[1], OPEN_HOURS)
     await accounts.add(ADMIN[0], Role.ADMIN, ADMIN[1], OPEN_HOURS)
     clock = Clock(OPEN_HOURS)
-    app = create_app(redis, settings, clock, accounts=accounts)
+    app = create_app(redis, settings, clock, accounts=accounts, call_tester=call_tester)
     async with running_web(app, "127.0.0.1", 0) as port:
         yield Web(f"http://127.0.0.1:{port}", accounts, clock)
 

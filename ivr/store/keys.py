@@ -34,6 +34,8 @@ LIVE = f"{PREFIX}:live"
 QUEUE_NAMES = f"{PREFIX}:queues"  # set of queue names seen on AMI
 AMI_STATUS = f"{PREFIX}:ami:status"  # hash: state (up|down), since, detail
 AMI_HEARTBEAT = f"{PREFIX}:ami:heartbeat"  # present (with a TTL) while a consumer runs
+# Held in the call tester's scratch database (IVR_TESTER_DB) while a test call runs.
+TESTER_LOCK = f"{PREFIX}:tester:lock"
 USERS = f"{PREFIX}:users"  # set of dashboard account names
 
 

@@ -13,9 +13,10 @@ from typing import Any, cast
 from aiohttp import web
 
 from ivr.domain.records import Ticket
+from ivr.sla_watch import SlaStanding, sla_standings
 from ivr.store import keys
 from ivr.web.accounts import Role, check_name, check_password
-from ivr.web.context import CLOCK, LIVE, REDIS, RELAY, TICKETS
+from ivr.web.context import CALENDARS, CLOCK, LIVE, REDIS, RELAY, TICKETS
 from ivr.web.relay import sse
 from ivr.web.security import ACCOUNTS, Access, access, current_account
 
@@ -84,6 +85,26 @@ async def callbacks(request: web.Request) -> web.StreamResponse:
         {"ticket": number, "at": dt.datetime.fromtimestamp(score, dt.UTC).isoformat()}
         for number, score in rows
     ]})  # fmt: skip
+
+
+def standing_json(standing: SlaStanding) -> dict[str, Any]:
+    """One ticket's place on its SLA clock as the API shows it."""
+    out = dataclasses.asdict(standing)
+    out["created"] = standing.created.isoformat()
+    out["due"] = standing.due.isoformat()
+    out["alerts"] = list(standing.alerts)
+    out["elapsed_share"] = round(standing.elapsed_share, 4)
+    out["seconds_left"] = round(standing.seconds_left)
+    return out
+
+
+@access(Access.SUPERVISOR)
+async def sla(request: web.Request) -> web.StreamResponse:
+    """Open tickets on the SLA watch, most urgent first: elapsed share, time left, alerts."""
+    app = request.app
+    now = app[CLOCK]()
+    found = await sla_standings(app[REDIS], app[TICKETS], app[CALENDARS], now)
+    return _json({"server_time": now.isoformat(), "tickets": [standing_json(s) for s in found]})
 
 
 @access(Access.SUPERVISOR)

@@ -11,19 +11,34 @@ import contextlib
 import json
 import logging
 from collections.abc import AsyncIterator
+from typing import TYPE_CHECKING
 
 from aiohttp import web
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
 from ivr.config import Settings
+from ivr.store.calendar import CalendarRules, CalendarStore
 from ivr.store.live import LiveStore
 from ivr.store.tickets import TicketStore
-from ivr.web import api, ops, views
+from ivr.web import api, ops, reports_view, tester, views
 from ivr.web.accounts import Accounts
-from ivr.web.context import AMI_CONFIGURED, CLOCK, LIVE, REDIS, RELAY, TICKETS, Clock
+from ivr.web.context import (
+    AMI_CONFIGURED,
+    CALENDARS,
+    CLOCK,
+    LIVE,
+    REDIS,
+    RELAY,
+    TICKETS,
+    TIMEZONE,
+    Clock,
+)
 from ivr.web.relay import Relay, sse
 from ivr.web.security import ACCOUNTS, SECURE_COOKIES, authenticate, security_headers
+
+if TYPE_CHECKING:
+    from ivr.call_tester import CallTester
 
 log = logging.getLogger("ivr.web")
 
@@ -38,11 +53,18 @@ ROUTES = [
     web.post("/logout", views.logout),
     web.get("/", views.dashboard),
     web.get("/static/dashboard.js", views.dashboard_js),
+    web.get("/reports", reports_view.page),
+    web.get("/reports/csv", reports_view.csv),
+    web.get("/tester", tester.tester),
+    web.get("/static/tester.js", views.tester_js),
     web.get("/api/me", api.me),
     web.get("/api/queues", api.queues),
     web.get("/api/tickets", api.tickets),
     web.get("/api/tickets/{number}", api.ticket),
     web.get("/api/callbacks", api.callbacks),
+    web.get("/api/sla", api.sla),
+    web.get("/api/reports", reports_view.api),
+    web.post("/api/tester/call", tester.call),
     web.get("/api/live", api.live),
     web.get("/api/users", api.users),
     web.post("/api/users", api.user_add),
@@ -53,9 +75,14 @@ ROUTES = [
 
 
 def create_app(
-    redis: Redis, settings: Settings, clock: Clock, *, accounts: Accounts | None = None
+    redis: Redis,
+    settings: Settings,
+    clock: Clock,
+    *,
+    accounts: Accounts | None = None,
+    call_tester: CallTester | None = None,
 ) -> web.Application:
-    """The web app over one Redis client."""
+    """The web app over one Redis client (the call tester only when one is given)."""
     app = web.Application(
         middlewares=[security_headers, authenticate], client_max_size=MAX_REQUEST_BYTES
     )
@@ -67,11 +94,28 @@ def create_app(
     app[SECURE_COOKIES] = settings.web_secure_cookies
     app[AMI_CONFIGURED] = bool(settings.ami_host)
     app[RELAY] = Relay(redis)
+    app[TIMEZONE] = settings.timezone
+    app[CALENDARS] = CalendarStore(
+        redis,
+        CalendarRules(
+            tz=settings.timezone,
+            holiday_country=settings.holiday_country,
+            holiday_subdiv=settings.holiday_subdiv,
+            wall_clock_sla=settings.sla_wall_clock,
+        ),
+    )
+    if call_tester is not None:
+        app[tester.TESTER] = call_tester
+        app.on_cleanup.append(_close_tester)
     app.add_routes(ROUTES)
     app.cleanup_ctx.append(_relay_lifetime)
     app.cleanup_ctx.append(_ami_watch_lifetime)
     app.on_shutdown.append(_end_streams)
     return app
+
+
+async def _close_tester(app: web.Application) -> None:
+    await app[tester.TESTER].aclose()
 
 
 async def _end_streams(app: web.Application) -> None:

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
+from zoneinfo import ZoneInfo
 
 from aiohttp import web
 from redis.asyncio import Redis
 
+from ivr.store.calendar import CalendarStore
 from ivr.store.live import LiveStore
 from ivr.store.tickets import TicketStore
 from ivr.web.relay import Relay
@@ -20,3 +22,5 @@ TICKETS = web.AppKey("tickets", TicketStore)
 RELAY = web.AppKey("relay", Relay)
 CLOCK: web.AppKey[Clock] = web.AppKey("clock")
 AMI_CONFIGURED = web.AppKey("ami_configured", bool)
+TIMEZONE = web.AppKey("timezone", ZoneInfo)
+CALENDARS = web.AppKey("calendars", CalendarStore)

@@ -11,7 +11,8 @@ from __future__ import annotations
 from html import escape
 
 
-def _page(title: str, body: str, *, script: str = "") -> str:
+def page(title: str, body: str, *, script: str = "") -> str:
+    """A whole HTML page around ``body`` (escaped title; the shared style sheet; one script)."""
     tag = f'<script src="{escape(script)}" defer></script>' if script else ""
     return f"""<!doctype html>
 <html lang="en">
@@ -20,6 +21,7 @@ def _page(title: str, body: str, *, script: str = "") -> str:
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>{escape(title)}</title>
 <link rel="stylesheet" href="/login.css">
+<link rel="icon" href="data:,">
 {tag}
 </head>
 <body>
@@ -32,7 +34,7 @@ def _page(title: str, body: str, *, script: str = "") -> str:
 def login_page(login_token: str, error: str = "", name: str = "") -> str:
     """The sign-in form (with its double-submit CSRF token)."""
     message = f'<p class="error" role="alert">{escape(error)}</p>' if error else ""
-    return _page(
+    return page(
         "Sign in - partner support line",
         f"""<main class="signin">
 <h1>Partner support line</h1>
@@ -50,18 +52,41 @@ def login_page(login_token: str, error: str = "", name: str = "") -> str:
     )
 
 
-def dashboard_page(name: str, role: str, csrf: str) -> str:
-    """The live board's shell; the script fills it."""
-    return _page(
-        "Live queues - partner support line",
-        f"""<header>
-<h1>Live queues</h1>
+def header(title: str, name: str, role: str, csrf: str) -> str:
+    """The signed-in pages' header: title, navigation, who is signed in, sign-out."""
+    links = [("/", "Live queues"), ("/reports", "Reports")]
+    if role == "admin":
+        links.append(("/tester", "Call tester"))
+    nav = " ".join(f'<a href="{escape(href)}">{escape(text)}</a>' for href, text in links)
+    return f"""<header>
+<h1>{escape(title)}</h1>
+<nav>{nav}</nav>
 <span class="who">{escape(name)} ({escape(role)})</span>
 <form method="post" action="/logout"><input type="hidden" name="csrf" value="{escape(csrf)}">
 <button type="submit">Sign out</button></form>
-</header>
+</header>"""
+
+
+def dashboard_page(name: str, role: str, csrf: str) -> str:
+    """The live board's shell; the script fills it."""
+    return page(
+        "Live queues - partner support line",
+        header("Live queues", name, role, csrf)
+        + """
 <div id="stale" class="stale" role="status" hidden></div>
+<section id="sla-alerts" class="alerts" aria-live="assertive" hidden>
+<h2>SLA alerts</h2>
+<ul id="sla-alert-list"></ul>
+</section>
 <main id="queues" aria-live="polite"><p class="muted">Loading…</p></main>
+<section id="sla-panel" class="queue">
+<h2>Open tickets on the SLA clock</h2>
+<table class="standings">
+<thead><tr><th>Ticket</th><th>Tier</th><th>Reseller</th><th>Host ID</th><th>Customer</th>
+<th>Elapsed</th><th>Due in</th><th>Alerts</th></tr></thead>
+<tbody id="sla-standings"><tr><td colspan="8" class="muted">Loading…</td></tr></tbody>
+</table>
+</section>
 <template id="queue-template">
 <section class="queue">
 <h2 class="queue-name"></h2>

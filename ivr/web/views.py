@@ -28,6 +28,7 @@ log = logging.getLogger("ivr.web")
 _STATIC = resources.files("ivr.web") / "static"
 LOGIN_CSS = (_STATIC / "login.css").read_text()
 DASHBOARD_JS = (_STATIC / "dashboard.js").read_text()
+TESTER_JS = (_STATIC / "tester.js").read_text()
 
 
 def _client_address(request: web.Request) -> str:
@@ -119,3 +120,9 @@ async def dashboard_js(_request: web.Request) -> web.StreamResponse:
     """The dashboard's script (signed-in users only, like the page)."""
     return web.Response(text=DASHBOARD_JS,
                         content_type="application/javascript")  # fmt: skip
+
+
+@access(Access.ADMIN)
+async def tester_js(_request: web.Request) -> web.StreamResponse:
+    """The call tester's script (administrators only, like the page)."""
+    return web.Response(text=TESTER_JS, content_type="application/javascript")

@@ -4,7 +4,8 @@
 // with textContent (never innerHTML).
 "use strict";
 
-const state = { queues: new Map(), ami: null, offset: 0 };
+const state = { queues: new Map(), ami: null, offset: 0, alerts: [], standings: [] };
+const MAX_ALERTS = 20;
 const TIERS = { standard: "Standard", premium: "Premium", premium_plus: "Premium Plus" };
 
 function now() {
@@ -97,6 +98,68 @@ function renderStale() {
     : `Data stale since ${since}: the link to Asterisk is down (${ami.detail || "reconnecting"}).`;
 }
 
+function alertText(a) {
+  const label = a.breach ? "SLA BREACHED" : `SLA ${a.label} used`;
+  const parts = [`Ticket ${a.ticket}`, label, TIERS[a.tier] || a.tier || ""];
+  if (a.emergency) parts.push("EMERGENCY");
+  parts.push(`reseller ${a.reseller || "–"}`, `Host ID ${a.host_id || "–"}`);
+  if (a.end_customer) parts.push(a.end_customer);
+  if (a.paged) parts.push(`paged: ${a.paged}`);
+  return parts.filter(Boolean).join(" · ");
+}
+
+function renderAlerts() {
+  const box = document.getElementById("sla-alerts");
+  const list = document.getElementById("sla-alert-list");
+  list.replaceChildren(...state.alerts.map((a) => {
+    const li = document.createElement("li");
+    li.className = "sla-alert" + (a.breach ? " breach" : "") + (a.emergency ? " emergency" : "");
+    li.dataset.ticket = a.ticket;
+    li.textContent = alertText(a);
+    return li;
+  }));
+  box.hidden = state.alerts.length === 0;
+}
+
+function renderStandings() {
+  const body = document.getElementById("sla-standings");
+  const rows = state.standings.map((s) => {
+    const row = document.createElement("tr");
+    row.className = "standing" + (s.emergency ? " emergency" : "");
+    row.dataset.ticket = s.ticket;
+    cell(row, s.emergency ? `${s.ticket} EMERGENCY` : s.ticket);
+    cell(row, TIERS[s.tier] || s.tier);
+    cell(row, s.reseller || "–");
+    cell(row, s.host_id || "–");
+    cell(row, s.end_customer || "–");
+    cell(row, `${Math.round(s.elapsed_share * 100)}%`);
+    cell(row, "", "sla").dataset.due = s.due;
+    cell(row, s.alerts.length ? s.alerts.join(", ") : "–");
+    return row;
+  });
+  if (!rows.length) {
+    const row = document.createElement("tr");
+    cell(row, "No open tickets on the SLA clock", "muted").colSpan = 8;
+    rows.push(row);
+  }
+  body.replaceChildren(...rows);
+  tick();
+}
+
+async function loadSla() {
+  const response = await fetch("/api/sla", { headers: { Accept: "application/json" } });
+  if (!response.ok) return;
+  state.standings = (await response.json()).tickets;
+  renderStandings();
+}
+
+function onAlert(alert) {
+  state.alerts = [alert, ...state.alerts.filter((a) =>
+    !(a.ticket === alert.ticket && a.label === alert.label))].slice(0, MAX_ALERTS);
+  renderAlerts();
+  loadSla();
+}
+
 function tick() {
   const t = now();
   for (const el of document.querySelectorAll("td.wait")) {
@@ -133,10 +196,15 @@ function follow() {
     } else if (message.kind === "ami") {
       state.ami = message.ami;
       renderStale();
+    } else if (message.kind === "sla_alert") {
+      onAlert(message);
+    } else if (message.kind === "ticket") {
+      loadSla(); // acknowledged, resolved or opened: the SLA panel changes
     } else if (message.kind === "resync") {
       // The server missed changes: start over from a fresh board.
       source.close();
       follow();
+      loadSla();
     }
   };
   source.onerror = async () => {
@@ -148,4 +216,6 @@ function follow() {
 }
 
 follow();
+loadSla();
 setInterval(tick, 1000);
+setInterval(loadSla, 30000); // shares of SLA elapsed move with the clock

@@ -1,0 +1,142 @@
+"""Supervisor reports on the web: the page, CSV of every table and the JSON API.
+
+All three read the same ``support_report`` and ``report_series`` as ``ivr
+report``, for a range of the support centre's local dates (this week and today
+unless the query names others).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from aiohttp import web
+
+from ivr.report_csv import table_csv
+from ivr.reports import Table, series_tables
+from ivr.store.report_data import ReportSeries, report_series, support_report
+from ivr.web.context import CLOCK, REDIS, TIMEZONE
+from ivr.web.report_pages import reports_page
+from ivr.web.security import Access, access, current_account, current_session
+
+MAX_DAYS = 366  # a year at most per request: the report reads every call of the range
+
+
+@dataclass(frozen=True, slots=True)
+class ReportRange:
+    """Local dates ``first`` to ``last`` inclusive, and the ``day`` whose hours are charted."""
+
+    first: dt.date
+    last: dt.date
+    day: dt.date
+
+
+def report_range(query: Mapping[str, str], today: dt.date) -> ReportRange:
+    """The range a query asks for: ``from``/``to`` default to this week (Monday to
+    today), ``day`` to today, or to ``to`` when that is earlier. Raises ValueError."""
+
+    def date(name: str, default: dt.date) -> dt.date:
+        text = query.get(name, "").strip()
+        if not text:
+            return default
+        try:
+            return dt.date.fromisoformat(text)
+        except ValueError:
+            raise ValueError(f"{name}: expected a date such as 2026-11-25") from None
+
+    last = date("to", today)
+    first = date("from", last - dt.timedelta(days=last.weekday()))
+    if last < first:
+        raise ValueError("to is before from")
+    if (last - first).days >= MAX_DAYS:
+        raise ValueError(f"at most {MAX_DAYS} days at a time")
+    return ReportRange(first, last, date("day", min(today, last)))
+
+
+async def _load(request: web.Request) -> tuple[ReportRange, list[Table], ReportSeries]:
+    now = request.app[CLOCK]()
+    tz = request.app[TIMEZONE]
+    try:
+        chosen = report_range(request.query, now.astimezone(tz).date())
+    except ValueError as exc:
+        raise web.HTTPBadRequest(text=f"bad report range: {exc}") from None
+    redis = request.app[REDIS]
+    report = await support_report(redis, tz, chosen.first, chosen.last, now)
+    series = await report_series(redis, tz, chosen.first, chosen.last, chosen.day, now)
+    return chosen, report.tables() + series_tables(series.hours, series.days), series
+
+
+@access(Access.SUPERVISOR)
+async def page(request: web.Request) -> web.StreamResponse:
+    """The report page: range form, day/week presets, charts, every table with its CSV link."""
+    chosen, tables, series = await _load(request)
+    account = current_account(request)
+    session = current_session(request)
+    html = reports_page(
+        name=account.name,
+        role=account.role.value,
+        csrf=session.csrf if session else "",
+        first=chosen.first,
+        last=chosen.last,
+        day=chosen.day,
+        today=request.app[CLOCK]().astimezone(request.app[TIMEZONE]).date(),
+        tables=tables,
+        series=series,
+    )
+    return web.Response(text=html, content_type="text/html")
+
+
+@access(Access.SUPERVISOR)
+async def csv(request: web.Request) -> web.StreamResponse:
+    """One table as a CSV download (``?table=NAME``), formula-safe."""
+    chosen, tables, _series = await _load(request)
+    name = request.query.get("table", "")
+    found = next((t for t in tables if t.name == name), None)
+    if found is None:
+        names = ", ".join(t.name for t in tables)
+        raise web.HTTPNotFound(text=f"no report table {name[:40]!r}; tables: {names}")
+    filename = f"{found.name}_{chosen.first.isoformat()}_{chosen.last.isoformat()}.csv"
+    return web.Response(
+        text=table_csv(found),
+        content_type="text/csv",
+        charset="utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )
+
+
+def table_json(table: Table) -> dict[str, Any]:
+    """A table as the API shows it."""
+    return {
+        "name": table.name,
+        "title": table.title,
+        "columns": list(table.columns),
+        "rows": [list(row) for row in table.rows],
+    }
+
+
+@access(Access.SUPERVISOR)
+async def api(request: web.Request) -> web.StreamResponse:
+    """The report as JSON: every table, and the chart series."""
+    chosen, tables, series = await _load(request)
+    data = {
+        "from": chosen.first.isoformat(),
+        "to": chosen.last.isoformat(),
+        "day": chosen.day.isoformat(),
+        "tables": [table_json(t) for t in tables],
+        "series": {
+            "hours": [dataclasses.asdict(p) for p in series.hours],
+            "days": [
+                {
+                    "day": p.day.isoformat(),
+                    **dataclasses.asdict(p.sla),
+                    "compliance": p.sla.compliance,
+                }
+                for p in series.days
+            ],
+        },
+    }
+    return web.json_response(data, dumps=lambda d: json.dumps(d, default=str))
