@@ -11,6 +11,7 @@ import aiohttp
 import pytest
 from redis.asyncio import Redis
 
+from ivr.app import Services
 from ivr.config import Settings
 from ivr.domain.queues import Queue
 from ivr.store import keys
@@ -25,7 +26,8 @@ PUBLIC = {("GET", "/login"), ("POST", "/login"), ("GET", "/login.css"), ("GET", 
           ("GET", "/metrics")}  # fmt: skip
 ADMIN_ONLY = {("GET", "/api/users"), ("POST", "/api/users"), ("DELETE", "/api/users/{name}"),
               ("GET", "/tester"), ("GET", "/static/tester.js"),
-              ("POST", "/api/tester/call")}  # fmt: skip
+              ("POST", "/api/tester/call"), ("POST", "/api/tickets/{number}/ack"),
+              ("POST", "/api/tickets/{number}/resolve")}  # fmt: skip
 
 
 @pytest.fixture
@@ -268,3 +270,46 @@ async def test_browsers_learn_when_the_consumer_dies(redis: Redis, settings: Set
     message = json.loads(data.decode().split("data: ", 1)[1])
     assert message == {"kind": "ami", "ami": {"state": "down", "since": OPEN_HOURS.isoformat(),
                                               "detail": "no heartbeat"}}  # fmt: skip
+
+
+async def test_tickets_acknowledged_and_resolved_through_the_api(
+    web: Web, services: Services
+) -> None:
+    """An admin acknowledges then resolves a ticket; the audit trail names them; no PIN shows."""
+    ticket = await services.tickets.create(_ticket())
+    token = await web.accounts.new_token(ADMIN[0])
+    headers = {"Authorization": f"Bearer {token}"}
+    base = f"{web.base}/api/tickets/{ticket.number}"
+    async with aiohttp.ClientSession(headers=headers) as client:
+        async with client.post(f"{base}/ack") as response:
+            body = await response.json()
+            assert (response.status, body["verdict"]) == (200, "changed")
+            assert body["ticket"]["status"] == "acknowledged"
+            assert body["ticket"]["acknowledged_by"] == "ada"
+        async with client.post(f"{base}/ack") as response:
+            assert (await response.json())["verdict"] == "unchanged"
+        async with client.post(f"{base}/resolve", json={"note": "replaced the PSU"}) as response:
+            assert (await response.json())["ticket"]["status"] == "resolved"
+        async with client.post(f"{base}/ack") as response:
+            assert response.status == 409  # a resolved ticket cannot be acknowledged again
+        async with client.post(f"{web.base}/api/tickets/99999/ack") as response:
+            assert response.status == 404
+        async with client.get(base) as response:
+            text = await response.text()
+            shown = json.loads(text)
+    assert [(e["event"], e["by"]) for e in shown["audit"]][-2:] == [
+        ("acknowledged", "ada"), ("resolved", "ada"),
+    ]  # fmt: skip
+    for pin in ("2468", "1357"):  # the demo resellers' PINs
+        assert pin not in text
+
+
+def _ticket() -> Any:
+    from ivr.domain.records import EMERGENCY_TITLE, Tier  # noqa: PLC0415
+    from ivr.store.tickets import NewTicket  # noqa: PLC0415
+
+    return NewTicket(
+        created=OPEN_HOURS, reseller_account="1001", host_id="234567", end_customer="Contoso",
+        system_type="UCX450", software_release="7.1", tier=Tier.PREMIUM, emergency=True,
+        title=EMERGENCY_TITLE, sla_due=OPEN_HOURS, call_id="1795570949.20",
+    )  # fmt: skip

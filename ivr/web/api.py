@@ -13,6 +13,7 @@ from typing import Any, cast
 from aiohttp import web
 
 from ivr.domain.records import Ticket
+from ivr.domain.ticket_events import Verdict
 from ivr.sla_watch import SlaStanding, sla_standings
 from ivr.store import keys
 from ivr.web.accounts import Role, check_name, check_password
@@ -70,7 +71,46 @@ async def ticket(request: web.Request) -> web.StreamResponse:
     found = await store.get(number)
     if found is None:
         raise web.HTTPNotFound(text=f"no ticket {number}")
-    return _json({"ticket": ticket_json(found), "pages": await store.pages(number)})
+    return _json({"ticket": ticket_json(found), "pages": await store.pages(number),
+                  "audit": await store.audit(number)})  # fmt: skip
+
+
+async def _change(request: web.Request, verb: str) -> web.StreamResponse:
+    number = request.match_info["number"]
+    if not number.isdigit() or len(number) > 12:
+        raise web.HTTPBadRequest(text="a ticket number is digits")
+    note = ""
+    if request.can_read_body:
+        try:
+            body = await request.json()
+        except ValueError:
+            raise web.HTTPBadRequest(text='the body is JSON: {"note": "..."}') from None
+        note = str(body.get("note", ""))[:2000] if isinstance(body, dict) else ""
+    store = request.app[TICKETS]
+    by = current_account(request).name
+    now = request.app[CLOCK]()
+    if verb == "ack":
+        result = await store.acknowledge(number, by, now)
+    else:
+        result = await store.resolve(number, by, now, note)
+    if result.verdict is Verdict.NOT_FOUND or result.ticket is None:
+        raise web.HTTPNotFound(text=f"no ticket {number}")
+    if result.verdict is Verdict.REFUSED:
+        raise web.HTTPConflict(text=f"ticket {number} is {result.ticket.status.value}")
+    log.info("web: ticket %s %s by %s (%s)", number, verb, by, result.verdict.value)
+    return _json({"verdict": result.verdict.value, "ticket": ticket_json(result.ticket)})
+
+
+@access(Access.ADMIN)
+async def ticket_ack(request: web.Request) -> web.StreamResponse:
+    """Acknowledge a ticket as the signed-in administrator (stops its SLA alerts)."""
+    return await _change(request, "ack")
+
+
+@access(Access.ADMIN)
+async def ticket_resolve(request: web.Request) -> web.StreamResponse:
+    """Resolve a ticket (optional JSON ``{"note": ...}``); re-paging stops."""
+    return await _change(request, "resolve")
 
 
 @access(Access.SUPERVISOR)

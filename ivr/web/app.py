@@ -61,6 +61,8 @@ ROUTES = [
     web.get("/api/queues", api.queues),
     web.get("/api/tickets", api.tickets),
     web.get("/api/tickets/{number}", api.ticket),
+    web.post("/api/tickets/{number}/ack", api.ticket_ack),
+    web.post("/api/tickets/{number}/resolve", api.ticket_resolve),
     web.get("/api/callbacks", api.callbacks),
     web.get("/api/sla", api.sla),
     web.get("/api/reports", reports_view.api),
