@@ -14,6 +14,7 @@ import pytest
 from argon2 import PasswordHasher
 from redis.asyncio import Redis
 
+from ivr.agi.simulator import CallResult, FakeAsterisk, SimulatedCall
 from ivr.app import Services, build_agi_server, build_services, redis_client
 from ivr.config import Settings
 from ivr.demo import load_demo
@@ -39,6 +40,23 @@ def pin_guard() -> Iterator[PinGuard]:
     finally:
         root.removeHandler(handler)
     assert guard.leaks == [], "PINs leaked:\n" + "\n".join(guard.leaks[:50])
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _variables_guarded(pin_guard: PinGuard) -> Iterator[None]:
+    """Every channel variable any simulated call of the suite saw is checked for PINs
+    (AMI broadcasts channel variables: a PIN must never be one)."""
+    place = FakeAsterisk.place
+
+    async def guarded(self: FakeAsterisk, call: SimulatedCall, timeout: float = 60.0) -> CallResult:
+        result = await place(self, call, timeout)
+        for name, value in result.variables.items():
+            pin_guard.check(f"{name}={value}", "channel variable of a simulated call")
+        return result
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(FakeAsterisk, "place", guarded)
+        yield
 
 
 @pytest.fixture(autouse=True)
