@@ -88,15 +88,7 @@ def build_services(redis: Redis, settings: Settings, pins: PinHasher | None = No
         calls=CallStore(redis),
         pins=pins or PinHasher(),
         oncall=OnCallStore(redis),
-        calendars=CalendarStore(
-            redis,
-            CalendarRules(
-                tz=settings.timezone,
-                holiday_country=settings.holiday_country,
-                holiday_subdiv=settings.holiday_subdiv,
-                wall_clock_sla=settings.sla_wall_clock,
-            ),
-        ),
+        calendars=CalendarStore(redis, CalendarRules.from_settings(settings)),
     )
 
 
@@ -256,18 +248,23 @@ async def _demo_admin(redis: Redis) -> None:
     print(f"Dashboard demo account: admin / {password}", flush=True)  # noqa: T201
 
 
+def ami_settings(settings: Settings) -> AmiSettings:
+    """Where AMI is and how to log in (call only when ``settings.ami_host`` is set)."""
+    return AmiSettings(
+        host=settings.ami_host or "",
+        port=settings.ami_port,
+        username=settings.ami_username,
+        secret=settings.ami_secret,
+    )
+
+
 async def start_consumer(redis: Redis, settings: Settings) -> AmiConsumer | None:
     """Follow queue events for the dashboard, when AMI is configured."""
     if not settings.ami_host:
         log.warning("IVR_AMI_HOST not set: the dashboard will show no live queues")
         return None
     consumer = AmiConsumer(
-        AmiSettings(
-            host=settings.ami_host,
-            port=settings.ami_port,
-            username=settings.ami_username,
-            secret=settings.ami_secret,
-        ),
+        ami_settings(settings),
         LiveStore(redis, settings.timezone, settings.service_level_seconds),
         now_utc,
     )
@@ -314,14 +311,7 @@ async def start_pager(services: Services, settings: Settings) -> RunningPager | 
     if not settings.ami_host:
         log.warning("IVR_AMI_HOST not set: unaccepted on-call tickets will not be re-paged")
         return None
-    originator = AmiOriginator(
-        AmiSettings(
-            host=settings.ami_host,
-            port=settings.ami_port,
-            username=settings.ami_username,
-            secret=settings.ami_secret,
-        )
-    )
+    originator = AmiOriginator(ami_settings(settings))
     await originator.start()
     pager = Pager(
         services.redis,

@@ -13,7 +13,6 @@ from __future__ import annotations
 import asyncio
 import os
 import re
-import shutil
 import subprocess
 import sys
 import time
@@ -22,10 +21,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from playwright.async_api import Browser, Page, async_playwright, expect
+from playwright.async_api import Browser, Page, expect
 
 from ivr.agi.simulator import FakeAsterisk, SimulatedCall
 from ivr.prompts import sound_exists
+from tests.browser_harness import launched_chromium, sign_in_page
 from tests.fake_ami import FakeAmi, FakeEntry, FakeMember, FakeQueue
 from tests.harness import free_port
 
@@ -34,11 +34,6 @@ pytestmark = pytest.mark.slow
 SECRET = "s3cret-for-tests"
 QUEUE = "support-premium-plus"
 UNIQUEID = "1795570949.13"
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
-]  # fmt: skip
 
 
 @dataclass
@@ -99,12 +94,8 @@ async def served(ami: FakeAmi, tmp_path: Path) -> AsyncIterator[Served]:
 @pytest.fixture
 async def browser() -> AsyncIterator[Browser]:
     """Headless Debian Chromium."""
-    async with async_playwright() as playwright:
-        launched = await playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            yield launched
-        finally:
-            await launched.close()
+    async with launched_chromium() as launched:
+        yield launched
 
 
 async def _emergency_call(port: int) -> dict[str, str]:
@@ -121,11 +112,8 @@ async def _emergency_call(port: int) -> dict[str, str]:
 
 async def _sign_in(page: Page, served: Served) -> None:
     await page.goto(f"{served.web}/")
-    await expect(page).to_have_url(f"{served.web}/login")
-    await page.get_by_label("Account").fill("admin")
-    await page.get_by_label("Password").fill(served.password)
-    await page.get_by_role("button", name="Sign in").click()
-    await expect(page.get_by_role("heading", name="Live queues")).to_be_visible()
+    await expect(page).to_have_url(f"{served.web}/login")  # the board needs a signed-in user
+    await sign_in_page(page, served.web, "admin", served.password)
 
 
 async def test_supervisor_sees_caller_join_count_down_and_leave(

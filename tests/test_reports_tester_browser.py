@@ -8,12 +8,11 @@ The screenshots are kept in the test's temporary directory.
 from __future__ import annotations
 
 import json
-import shutil
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-from playwright.async_api import Browser, Page, async_playwright, expect
+from playwright.async_api import Browser, Page, expect
 from redis.asyncio import Redis
 
 from ivr.app import Services
@@ -21,16 +20,12 @@ from ivr.call_tester import CallTester
 from ivr.config import Settings
 from ivr.pins import PinHasher
 from ivr.store import keys
+from tests.browser_harness import launched_chromium, sign_in_page
 from tests.harness import AFTER_HOURS, OPEN_HOURS, Clock, Line
 from tests.web_harness import ADMIN, Web, running_dashboard
 
 pytestmark = pytest.mark.slow
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
-]  # fmt: skip
 SLA_ALERT = {
     "kind": "sla_alert", "ticket": "10001", "label": "breach", "share": 1.0, "breach": True,
     "due": "2026-11-25T12:00:00-06:00", "late_seconds": 60.0, "paged": "", "tier": "premium_plus",
@@ -52,20 +47,12 @@ async def web(
 @pytest.fixture
 async def chromium() -> AsyncIterator[Browser]:
     """Headless Debian Chromium."""
-    async with async_playwright() as playwright:
-        launched = await playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            yield launched
-        finally:
-            await launched.close()
+    async with launched_chromium() as browser:
+        yield browser
 
 
 async def _sign_in(page: Page, web: Web) -> None:
-    await page.goto(f"{web.base}/login")
-    await page.get_by_label("Account").fill(ADMIN[0])
-    await page.get_by_label("Password").fill(ADMIN[1])
-    await page.get_by_role("button", name="Sign in").click()
-    await expect(page.get_by_role("heading", name="Live queues")).to_be_visible()
+    await sign_in_page(page, web.base, *ADMIN)
 
 
 async def test_admin_reads_the_charts_and_plays_a_call(

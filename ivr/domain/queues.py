@@ -306,15 +306,22 @@ def _leave(
     change.queues.add(queue.name)
 
 
-def _abandon(
-    queue: Queue, h: Mapping[str, str], v: Mapping[str, str], at: dt.datetime, change: Change
+def _record_outcome(
+    queue: Queue, h: Mapping[str, str], at: dt.datetime, change: Change, *, answered: bool
 ) -> None:
+    """The caller's wait: Asterisk's HoldTime, else measured from the join we saw."""
     uid = h.get("Uniqueid", "")
     caller = queue.callers.get(uid)
     wait = _float(h.get("HoldTime", ""), -1.0)
     if wait < 0:
         wait = (at - caller.joined_at).total_seconds() if caller else 0.0
-    change.outcomes.append(Outcome(queue.name, uid, answered=False, wait_seconds=wait, at=at))
+    change.outcomes.append(Outcome(queue.name, uid, answered=answered, wait_seconds=wait, at=at))
+
+
+def _abandon(
+    queue: Queue, h: Mapping[str, str], v: Mapping[str, str], at: dt.datetime, change: Change
+) -> None:
+    _record_outcome(queue, h, at, change, answered=False)
     _leave(queue, h, v, at, change)
 
 
@@ -342,12 +349,7 @@ def _no_answer(
 def _connect(
     queue: Queue, h: Mapping[str, str], v: Mapping[str, str], at: dt.datetime, change: Change
 ) -> None:
-    uid = h.get("Uniqueid", "")
-    caller = queue.callers.get(uid)
-    wait = _float(h.get("HoldTime", ""), -1.0)
-    if wait < 0:
-        wait = (at - caller.joined_at).total_seconds() if caller else 0.0
-    change.outcomes.append(Outcome(queue.name, uid, answered=True, wait_seconds=wait, at=at))
+    _record_outcome(queue, h, at, change, answered=True)
     agent = queue.agents.get(h.get("Interface", ""))
     if agent is not None:
         agent.state = "in call"

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from typing import cast
+from typing import TYPE_CHECKING, cast
 from zoneinfo import ZoneInfo
 
 from redis.asyncio import Redis
@@ -17,6 +17,9 @@ from redis.asyncio import Redis
 from ivr.domain.calendar import SupportCalendar
 from ivr.domain.holidays import holidays_between
 from ivr.store import keys
+
+if TYPE_CHECKING:
+    from ivr.config import Settings
 
 # Dates considered around "now": an SLA or the next opening never reaches further.
 LOOK_BACK = dt.timedelta(days=7)
@@ -31,6 +34,16 @@ class CalendarRules:
     holiday_country: str
     holiday_subdiv: str
     wall_clock_sla: bool
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> CalendarRules:
+        """The rules the configuration names."""
+        return cls(
+            tz=settings.timezone,
+            holiday_country=settings.holiday_country,
+            holiday_subdiv=settings.holiday_subdiv,
+            wall_clock_sla=settings.sla_wall_clock,
+        )
 
 
 @dataclass(frozen=True, slots=True)

@@ -91,21 +91,14 @@ def create_app(
     app[REDIS] = redis
     app[CLOCK] = clock
     app[LIVE] = LiveStore(redis, settings.timezone, settings.service_level_seconds)
-    app[TICKETS] = TicketStore(redis)
+    # The same outbox rule as the service: a change made here reaches the helpdesk too.
+    app[TICKETS] = TicketStore(redis, outbox=settings.helpdesk_url is not None)
     app[ACCOUNTS] = accounts or Accounts(redis, session_seconds=settings.web_session_seconds)
     app[SECURE_COOKIES] = settings.web_secure_cookies
     app[AMI_CONFIGURED] = bool(settings.ami_host)
     app[RELAY] = Relay(redis)
     app[TIMEZONE] = settings.timezone
-    app[CALENDARS] = CalendarStore(
-        redis,
-        CalendarRules(
-            tz=settings.timezone,
-            holiday_country=settings.holiday_country,
-            holiday_subdiv=settings.holiday_subdiv,
-            wall_clock_sla=settings.sla_wall_clock,
-        ),
-    )
+    app[CALENDARS] = CalendarStore(redis, CalendarRules.from_settings(settings))
     if call_tester is not None:
         app[tester.TESTER] = call_tester
         app.on_cleanup.append(_close_tester)
