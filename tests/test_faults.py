@@ -278,8 +278,9 @@ async def test_silent_and_trickling_peers_are_cut_off(
         lines = service.lines()
         refused = [e for e in lines if "IVR_AGI_MAX_CONNECTIONS" in str(e["msg"])]
         timed_out = [e for e in lines if "no complete environment in time" in str(e["msg"])]
-        assert 1 <= len(refused) <= 6
-        assert len(timed_out) >= 9 - (6 - len(refused))
+        # One line says so at once; the rest of the burst is counted, not written one by one.
+        assert len(refused) == 1
+        assert len(timed_out) == 1
         assert rss_kb(service.process.pid) - baseline < 16 * 1024
 
 
@@ -306,7 +307,7 @@ async def test_megabytes_of_header_and_invalid_utf8(
         normal = await service.call(EMERGENCY, caller="9725550620")
         assert "IVR_TICKET" in normal.variables
         bad = [e for e in service.lines() if "bad environment" in str(e["msg"])]
-        assert len(bad) == 3
+        assert len(bad) == 1  # three in a burst: one line, the others counted into the next
 
 
 async def raw_call(port: int) -> str:

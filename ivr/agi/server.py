@@ -12,6 +12,7 @@ import asyncio
 import contextlib
 import ipaddress
 import logging
+import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
@@ -27,6 +28,7 @@ from ivr.agi.protocol import (
     format_command,
 )
 from ivr.channel import RouteHandler
+from ivr.log_throttle import LogThrottle, suffix
 
 log = logging.getLogger("ivr.agi")
 
@@ -125,6 +127,7 @@ class FastAgiServer:
         self._limits = limits or ServerLimits()
         self._server: asyncio.Server | None = None
         self._calls: dict[asyncio.Task[None], asyncio.StreamWriter] = {}
+        self._throttle = LogThrottle()
 
     @property
     def active_calls(self) -> int:
@@ -163,11 +166,12 @@ class FastAgiServer:
         task = asyncio.current_task()
         peer = writer.get_extra_info("peername")
         if not peer_allowed(peer, self._allow):
-            log.warning("FastAGI connection from %s refused: not in IVR_AGI_ALLOW", peer)
+            self._warn("refused", "FastAGI connection from %s refused: not in IVR_AGI_ALLOW", peer)
             await self._close(writer)
             return
         if len(self._calls) >= self._limits.max_connections:
-            log.warning(
+            self._warn(
+                "full",
                 "FastAGI connection from %s refused: %d calls already (IVR_AGI_MAX_CONNECTIONS)",
                 peer,
                 len(self._calls),
@@ -210,17 +214,25 @@ class FastAgiServer:
                     if env is not None:
                         return env
         except TimeoutError:
-            log.warning("FastAGI peer %s sent no complete environment in time", peer)
+            self._warn("slow", "FastAGI peer %s sent no complete environment in time", peer)
         except ConnectionClosed:
             if parser.started:
-                log.warning("FastAGI peer %s closed the connection during the environment", peer)
+                self._warn(
+                    "cut", "FastAGI peer %s closed the connection during the environment", peer
+                )
             else:  # a health check or port probe: connects and closes, says nothing
                 log.debug("FastAGI peer %s connected and closed without a word", peer)
         except AgiProtocolError as exc:
-            log.warning("FastAGI peer %s sent a bad environment: %s", peer, exc)
+            self._warn("bad", "FastAGI peer %s sent a bad environment: %s", peer, exc)
         except ConnectionError as exc:
-            log.warning("FastAGI peer %s connection error: %s", peer, exc)
+            self._warn("error", "FastAGI peer %s connection error: %s", peer, exc)
         return None
+
+    def _warn(self, kind: str, message: str, *args: object) -> None:
+        """One warning line per kind per interval; the next one counts those held back."""
+        held = self._throttle.admit(kind, time.monotonic())
+        if held is not None:
+            log.warning("%s%s", message % args, suffix(held))
 
     async def _close(self, writer: asyncio.StreamWriter) -> None:
         writer.close()
