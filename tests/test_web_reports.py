@@ -62,6 +62,16 @@ def test_calls_per_hour_chart_labels_each_busy_hour_with_its_count() -> None:
     assert tallest[1] == pytest.approx(3 * tallest[0], abs=0.2)  # drawn to 0.1 px
 
 
+def test_charts_carry_a_visible_title_and_say_when_empty() -> None:
+    """The title is written on the chart (not only a tooltip); no data says so in words."""
+    busy = calls_per_hour_chart(_hours({9: 4}, {}), "2026-11-25")
+    assert re.search(r'class="chart-title"[^>]*>Calls per hour on 2026-11-25</text>', busy)
+    assert "No data in this range" not in busy
+    quiet = waits_per_hour_chart(_hours({}, {}), "2026-11-25")
+    assert re.search(r'class="chart-title"[^>]*>Queue waits per hour', quiet)
+    assert "No data in this range" in quiet
+
+
 def test_waits_chart_names_each_line_at_its_end() -> None:
     """Two lines (average, 90th percentile), named where they end: no legend needed."""
     svg = waits_per_hour_chart(_hours({9: 2, 10: 1}, {9: 30.0, 10: 45.5}), "2026-11-25")

@@ -15,8 +15,8 @@ from html import escape
 from ivr.reports import DayPoint, HourPoint
 
 WIDTH = 720
-HEIGHT = 240
-TOP = 28  # room for the value labels above the tallest bar
+HEIGHT = 262
+TOP = 50  # room for the visible title and the value labels above the tallest bar
 BOTTOM = 36  # room for the category labels
 LEFT = 12
 RIGHT = 96  # room for the line labels at the right end
@@ -44,12 +44,22 @@ def _fmt(value: float) -> str:
     return f"{value:.2f}".rstrip("0").rstrip(".")
 
 
-def _svg(title: str, body: list[str], chart_id: str) -> str:
+def _svg(title: str, body: list[str], chart_id: str, *, empty: bool = False) -> str:
+    """The chart with its title written on it (not only in a tooltip), and a plain
+    "no data" note instead of a blank plot."""
+    note = (
+        f'<text class="empty" x="{WIDTH / 2:.0f}" y="{(TOP + HEIGHT - BOTTOM) / 2:.0f}" '
+        f'text-anchor="middle" font-size="13">No data in this range</text>'
+        if empty
+        else ""
+    )
     return (
         f'<svg class="chart" id="{escape(chart_id)}" role="img" '
         f'viewBox="0 0 {WIDTH} {HEIGHT}" width="{WIDTH}" height="{HEIGHT}" '
         f'aria-labelledby="{escape(chart_id)}-title">'
-        f'<title id="{escape(chart_id)}-title">{escape(title)}</title>' + "".join(body) + "</svg>"
+        f'<title id="{escape(chart_id)}-title">{escape(title)}</title>'
+        f'<text class="chart-title" x="{LEFT}" y="20" font-size="14" font-weight="600">'
+        f"{escape(title)}</text>" + note + "".join(body) + "</svg>"
     )
 
 
@@ -94,7 +104,7 @@ def bar_chart(
                 f'<text class="category" x="{centre:.1f}" y="{plot_bottom + 16}" '
                 f'text-anchor="middle" font-size="11">{escape(bar.label)}</text>'
             )
-    return _svg(title, body, chart_id)
+    return _svg(title, body, chart_id, empty=all(b.value is None for b in bars))
 
 
 def line_chart(
@@ -136,7 +146,8 @@ def line_chart(
             f'<text class="line-name {escape(line.css)}" x="{x + 8:.1f}" y="{y + 4:.1f}" '
             f'font-size="12">{escape(line.name)}</text>'
         )
-    return _svg(title, body, chart_id)
+    empty = all(v is None for line in lines for v in line.values)
+    return _svg(title, body, chart_id, empty=empty)
 
 
 def calls_per_hour_chart(hours: Sequence[HourPoint], day: str) -> str:
