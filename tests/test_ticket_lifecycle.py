@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import json
+from typing import cast
 
 import pytest
 from redis.asyncio import Redis
@@ -106,3 +107,36 @@ async def test_cli_ack_and_resolve(
     ticket = await TicketStore(redis).get(number)
     assert ticket is not None
     assert (ticket.status, ticket.resolution_note) == (TicketStatus.RESOLVED, "fixed")
+
+
+async def test_journal_replay_of_a_call_redis_did_record_adds_no_second_ticket(
+    redis: Redis,
+) -> None:
+    """Redis applied the create but its reply was lost, so the caller heard a journal number:
+    the replay makes that number a second name of the same ticket, with one event saying so."""
+    store = TicketStore(redis, outbox=True)
+    created = await store.create(new_ticket())  # the reply that never reached the call
+    replayed = await store.create(new_ticket(), number="0010001")  # the journal's replay
+    again = await store.create(new_ticket(), number="0010001")  # a second replay
+    assert replayed.number == again.number == created.number
+    assert not await redis.exists(keys.ticket("0010001"))
+    heard = await store.get("0010001")  # option 3 with the number the caller holds
+    assert heard is not None
+    assert heard.number == created.number
+    events = [e["event"] for e in await store.audit(created.number)]
+    assert events == ["created", "also_known_as"]
+    outbox = cast(list[tuple[str, dict[str, str]]], await redis.xrange(keys.HELPDESK_OUTBOX))
+    assert [(e["kind"], e["ticket"]) for _id, e in outbox] == [
+        ("created", created.number), ("also_known_as", created.number),
+    ]  # fmt: skip
+    assert await redis.zcard(keys.TICKETS) == 1
+
+
+async def test_journal_ticket_of_a_call_redis_never_saw_is_created_under_its_number(
+    redis: Redis,
+) -> None:
+    """The usual outage: nothing in Redis for the call, so the journal number is the ticket."""
+    store = TicketStore(redis)
+    ticket = await store.create(new_ticket(), number="0010001")
+    assert ticket.number == "0010001"
+    assert await redis.get(keys.call_ticket("call-1")) == "0010001"

@@ -23,6 +23,9 @@ class EventKind(StrEnum):
     ACKNOWLEDGED = "acknowledged"
     RESOLVED = "resolved"
     ONCALL_UNACCEPTED = "oncall_unaccepted"
+    # The caller was told a journal number for a ticket Redis had in fact created
+    # (its reply was lost): the journal number becomes another name of that ticket.
+    ALSO_KNOWN_AS = "also_known_as"
 
 
 class Verdict(StrEnum):

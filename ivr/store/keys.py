@@ -154,3 +154,13 @@ def lockouts_account(account: str) -> str:
 def lockouts_caller(number: str) -> str:
     """Lockouts of a calling number in the last day (doubles the next one)."""
     return f"{PREFIX}:lockouts:caller:{number}"
+
+
+def call_ticket(call_id: str) -> str:
+    """The ticket a call opened (so a journal replay of the same call adds none)."""
+    return f"{PREFIX}:call:{call_id}:ticket"
+
+
+def ticket_alias(number: str) -> str:
+    """The ticket a journal number turned out to name (the caller heard the journal one)."""
+    return f"{PREFIX}:ticket:{number}:alias"

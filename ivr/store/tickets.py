@@ -38,6 +38,9 @@ from ivr.store import keys
 
 T = TypeVar("T")
 
+# How long a call's ticket is remembered for journal replays of the same call.
+CALL_TICKET_SECONDS = 30 * 86400
+
 # Ticket numbers start above this so every number has five digits or more and
 # is easy to read back on the phone.
 FIRST_NUMBER = 10001
@@ -182,6 +185,18 @@ class TicketStore:
                 existing = await self._read(pipe, number)
                 if existing is not None:
                     return existing
+                aliased = cast(str, await pipe.get(keys.ticket_alias(number)) or "")
+                named = await self._read(pipe, aliased) if aliased else None
+                if named is not None:  # replayed before: already a second name
+                    return named
+                if new.call_id:
+                    await pipe.watch(keys.call_ticket(new.call_id))
+                    opened = cast(str, await pipe.get(keys.call_ticket(new.call_id)) or "")
+                    if opened and opened != number:
+                        await pipe.watch(keys.ticket(opened))
+                        other = await self._read(pipe, opened)
+                        if other is not None:
+                            return await self._alias(pipe, other, number, new.created)
             current = ""
             if index is not None:
                 await pipe.watch(index)
@@ -212,6 +227,8 @@ class TicketStore:
                 pipe.zadd(keys.CALLBACKS, {ticket.number: callback_at.timestamp()})
             if index is not None and (number is None or not current):
                 pipe.set(index, ticket.number)
+            if new.call_id:
+                pipe.set(keys.call_ticket(new.call_id), ticket.number, ex=CALL_TICKET_SECONDS)
             self._record(pipe, ticket, event)
             await pipe.execute()
             return ticket
@@ -245,6 +262,23 @@ class TicketStore:
         _multi(pipe)
         pipe.hset(keys.ticket(existing.number), mapping=_mapping(fields | {"events": str(seq)}))
         self._record(pipe, ticket, change.event)
+        await pipe.execute()
+        return ticket
+
+    async def _alias(
+        self, pipe: Pipeline, ticket: Ticket, journal_number: str, at: dt.datetime
+    ) -> Ticket:
+        """Redis had created the call's ticket but its reply was lost, so the caller heard
+        a journal number: that number now names this ticket (no second ticket, and the
+        helpdesk is told which number the caller holds)."""
+        seq = int(cast(str, await pipe.hget(keys.ticket(ticket.number), "events") or "0")) + 1
+        event = TicketEvent(EventKind.ALSO_KNOWN_AS, seq, at,
+                            note=f"the caller was given number {journal_number}")  # fmt: skip
+        _multi(pipe)
+        pipe.hset(keys.ticket(ticket.number),
+                  mapping={"events": str(seq), "also_known_as": journal_number})  # fmt: skip
+        pipe.set(keys.ticket_alias(journal_number), ticket.number)
+        self._record(pipe, ticket, event)
         await pipe.execute()
         return ticket
 
@@ -342,8 +376,12 @@ class TicketStore:
         await self._change(number, unaccepted, schedule)
 
     async def get(self, number: str) -> Ticket | None:
-        """One ticket, or None."""
+        """One ticket, or None; a journal number the caller heard finds its ticket."""
         data = cast(dict[str, str], await self._redis.hgetall(keys.ticket(number)))
+        if not data:
+            alias = cast(str | None, await self._redis.get(keys.ticket_alias(number)))
+            if alias:
+                data = cast(dict[str, str], await self._redis.hgetall(keys.ticket(alias)))
         return ticket_from(data) if data else None
 
     async def recent(self, limit: int = 100, status: TicketStatus | None = None) -> list[Ticket]:
