@@ -40,6 +40,7 @@ from ivr.store.lockout import Lockout, LockoutPolicy
 from ivr.store.oncall import OnCallStore
 from ivr.store.outbox import HelpdeskOutbox
 from ivr.store.tickets import TicketStore
+from ivr.tasks import stop_task
 from ivr.web.accounts import Accounts, Role
 from ivr.web.app import create_app, running_web
 
@@ -207,8 +208,7 @@ async def serve(settings: Settings, *, demo: bool = False) -> None:
             if consumer is not None:
                 await consumer.close()
             for task in background:
-                task.cancel()
-            await asyncio.gather(*background, return_exceptions=True)
+                await stop_task(task)
 
 
 async def serve_web(settings: Settings) -> None:
@@ -351,10 +351,3 @@ def start_sla_watch(
         ),
     )
     return asyncio.create_task(watcher.run(settings.sla_check_seconds))
-
-
-async def stop_task(task: asyncio.Task[None]) -> None:
-    """Cancel a background task and wait for it to finish."""
-    task.cancel()
-    with contextlib.suppress(asyncio.CancelledError):
-        await task

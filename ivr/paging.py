@@ -22,6 +22,7 @@ from ivr.ami.originate import OriginateRequest, Originator
 from ivr.flows.oncall import chain_entry, chain_length
 from ivr.store import keys
 from ivr.store.tickets import TicketStore
+from ivr.tasks import raise_if_cancelling
 from ivr.variables import Var
 
 log = logging.getLogger("ivr.paging")
@@ -154,5 +155,6 @@ class Pager:
             try:
                 await self.tick()
             except (RedisError, OSError) as exc:
+                raise_if_cancelling()
                 log.error("re-paging tick failed: %s", exc)
             await asyncio.sleep(interval)

@@ -34,6 +34,7 @@ from ivr.store.calendar import CalendarStore
 from ivr.store.leader import Lease
 from ivr.store.sla import Claim, SlaAlert, SlaStore
 from ivr.store.tickets import TicketStore
+from ivr.tasks import raise_if_cancelling
 from ivr.variables import Var
 
 log = logging.getLogger("ivr.sla")
@@ -245,6 +246,7 @@ class SlaWatcher:
                 try:
                     await self.tick()
                 except (RedisError, OSError) as exc:
+                    raise_if_cancelling()
                     log.error("SLA watch round failed: %s", exc)
                 await asyncio.sleep(interval)
         finally:

@@ -12,7 +12,7 @@ from redis.asyncio import Redis
 from redis.asyncio.client import PubSub
 
 from ivr.ami.originate import AmiOriginator, AmiSettings
-from ivr.app import Services, start_sla_watch, stop_task
+from ivr.app import Services, start_sla_watch
 from ivr.config import Settings
 from ivr.domain.records import Tier
 from ivr.sla_watch import SlaPolicy, SlaWatcher, sla_standings
@@ -20,6 +20,7 @@ from ivr.store import keys
 from ivr.store.leader import Lease
 from ivr.store.sla import SlaStore
 from ivr.store.tickets import NewTicket
+from ivr.tasks import stop_task
 from tests.fake_ami import FakeAmi
 from tests.harness import CHICAGO, Clock
 

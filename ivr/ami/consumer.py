@@ -34,6 +34,7 @@ from ivr.ami.originate import AmiSettings
 from ivr.ami.wire import AmiMessage, AmiParser, AmiProtocolError
 from ivr.domain.queues import Change, QueueBoard
 from ivr.store.live import LiveStore
+from ivr.tasks import raise_if_cancelling
 
 log = logging.getLogger("ivr.ami")
 
@@ -193,6 +194,7 @@ class AmiConsumer:
                 queues = [self.board.queues[n] for n in change.queues if n in self.board.queues]
                 await self._store.write(queues, change.offered, change.outcomes, now=self._clock())
             except Exception as exc:  # noqa: BLE001  (boundary: Redis down; retried)
+                raise_if_cancelling()
                 log.error("AMI: queue state not written (retrying in 1 s): %s", exc)
                 change.merge(self._pending)
                 self._pending = change
@@ -295,6 +297,7 @@ class AmiConsumer:
             try:
                 await self._store.heartbeat()
             except Exception as exc:  # noqa: BLE001  (boundary: Redis down; next beat retries)
+                raise_if_cancelling()
                 log.error("AMI: heartbeat not written: %s", exc)
 
 

@@ -29,6 +29,7 @@ from redis.exceptions import RedisError
 
 from ivr.domain.records import Ticket, Tier
 from ivr.store.tickets import NewTicket, TicketStore
+from ivr.tasks import raise_if_cancelling
 
 log = logging.getLogger("ivr.journal")
 
@@ -193,6 +194,7 @@ async def replay_forever(
             try:
                 count = await journal.replay(tickets)
             except (RedisError, OSError) as exc:
+                raise_if_cancelling()
                 if not waiting:
                     log.warning("journal tickets wait for Redis: %s", exc)
                     waiting = True

@@ -21,6 +21,7 @@ from ivr.config import Settings
 from ivr.store.calendar import CalendarRules, CalendarStore
 from ivr.store.live import LiveStore
 from ivr.store.tickets import TicketStore
+from ivr.tasks import raise_if_cancelling
 from ivr.web import api, ops, reports_view, tester, views
 from ivr.web.accounts import Accounts
 from ivr.web.context import (
@@ -134,6 +135,7 @@ async def watch_ami(live: LiveStore, relay: Relay, every: float = AMI_WATCH_SECO
         try:
             status = await live.ami_status()
         except (RedisError, OSError) as exc:
+            raise_if_cancelling()
             log.error("web: AMI state not read: %s", exc)
             continue
         if last is not None and status != last:
@@ -154,13 +156,13 @@ async def running_web(app: web.Application, host: str, port: int) -> AsyncIterat
     """Serve the app until the block ends; yields the bound port (0 picks a free one)."""
     runner = web.AppRunner(app, access_log=None, handle_signals=False)
     await runner.setup()
-    site = web.TCPSite(runner, host, port)
-    await site.start()
-    server = site._server  # the only way to learn the port chosen for 0
-    sockets = getattr(server, "sockets", None) or []
-    bound = int(sockets[0].getsockname()[1]) if sockets else port
-    log.info("web: dashboard on http://%s:%d/", host, bound)
-    try:
+    try:  # a port already taken still stops the app's background tasks
+        site = web.TCPSite(runner, host, port)
+        await site.start()
+        server = site._server  # the only way to learn the port chosen for 0
+        sockets = getattr(server, "sockets", None) or []
+        bound = int(sockets[0].getsockname()[1]) if sockets else port
+        log.info("web: dashboard on http://%s:%d/", host, bound)
         yield bound
     finally:
         await runner.cleanup()

@@ -16,6 +16,7 @@ from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
 from ivr.store import keys
+from ivr.tasks import raise_if_cancelling
 
 log = logging.getLogger("ivr.web")
 
@@ -94,6 +95,7 @@ class Relay:
                     if message.get("type") == "message":
                         self.broadcast(sse(str(message["data"])))
             except (RedisError, OSError) as exc:
+                raise_if_cancelling()
                 log.error("web: live updates interrupted (%s); retrying in %.1f s", exc, delay)
             finally:
                 self.subscribed.clear()
