@@ -128,7 +128,9 @@ class Served:
     log: Path
 
 
-def ivr_environ(redis_url: str, data: str, extra: Mapping[str, str] | None = None) -> dict[str, str]:
+def ivr_environ(
+    redis_url: str, data: str, extra: Mapping[str, str] | None = None
+) -> dict[str, str]:
     """The environment of an ``ivr`` process: this Redis, no stray ``IVR_*`` setting."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("IVR_")}
     env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"

@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import sys
 
-REPLY = b"STREAM FILE ivr/main-menu \"\"\n"
+REPLY = b'STREAM FILE ivr/main-menu ""\n'
 
 
 async def _client(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:

@@ -21,7 +21,7 @@ ACCOUNT, PIN = "1001", "2468"
 LEVELS = {1: (1, 0.0, 0.05), 100: (100, 2.0, 1.0), 1000: (1000, 8.0, 4.0)}
 ROUNDS_AT_ONE = 20
 STEPS = {
-    "menu (option 1)": 'GET DATA ivr/main-menu',
+    "menu (option 1)": "GET DATA ivr/main-menu",
     "account number": "GET DATA ivr/enter-account",
     "PIN (argon2 verify)": "GET DATA ivr/enter-pin",
     "Host ID": "GET DATA ivr/enter-host-id",
