@@ -154,7 +154,7 @@ def ivr_serve(redis_url: str, extra: Mapping[str, str] | None = None) -> Iterato
         env |= {"IVR_AGI_PORT": str(agi_port), "IVR_WEB_PORT": str(web_port)}
         log = Path(data) / "serve.log"
         with log.open("wb") as out:
-            process = subprocess.Popen(  # noqa: S603
+            process = subprocess.Popen(
                 [sys.executable, "-m", "ivr.cli", "serve", "--demo"],
                 env=env,
                 stdout=out,

@@ -66,8 +66,8 @@ async def classic_call(environ: dict[str, str]) -> CallResult:
         stderr=asyncio.subprocess.DEVNULL,
         env=environ,
     )
-    assert process.stdin is not None
-    assert process.stdout is not None
+    if process.stdin is None or process.stdout is None:
+        raise RuntimeError("the script's pipes are missing")
     process.stdin.write(classic_block(call))
     async with asyncio.timeout(60):
         while raw := await process.stdout.readline():

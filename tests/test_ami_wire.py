@@ -10,8 +10,8 @@ from ivr.ami.wire import (
     MAX_MESSAGE_BYTES,
     AmiParser,
     AmiProtocolError,
-    format_action,
     _parse_lines,
+    format_action,
     parse_block,
     parse_text,
 )

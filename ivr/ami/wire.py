@@ -63,7 +63,7 @@ def parse_text(text: str) -> AmiMessage:
     """
     if "ChanVariable" not in text:
         try:
-            headers = dict([line.split(": ", 1) for line in text.split("\r\n")])  # noqa: C404
+            headers = dict([line.split(": ", 1) for line in text.split("\r\n")])
         except ValueError:  # a line without ": " (free text, an empty line, "Key:")
             pass
         else:
