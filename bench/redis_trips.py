@@ -138,11 +138,10 @@ async def measure(redis_url: str) -> list[Figure]:
     proxy = CountingProxy((host, int(port)))
     right: list[dict[str, list[list[str]]]] = []
     wrong: list[dict[str, list[list[str]]]] = []
-    with proxy.serving() as proxy_port:
-        with ivr_serve(f"redis://127.0.0.1:{proxy_port}/0") as served:
-            for _ in range(CALLS):
-                right.append(await trips_by_step(proxy, served.agi_port, RIGHT_PIN))
-                wrong.append(await trips_by_step(proxy, served.agi_port, WRONG_THEN_RIGHT))
+    with proxy.serving() as proxy_port, ivr_serve(f"redis://127.0.0.1:{proxy_port}/0") as served:
+        for _ in range(CALLS):
+            right.append(await trips_by_step(proxy, served.agi_port, RIGHT_PIN))
+            wrong.append(await trips_by_step(proxy, served.agi_port, WRONG_THEN_RIGHT))
     pin = STEPS["PIN accepted"]
     figures = [
         _row(
