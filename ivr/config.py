@@ -95,6 +95,8 @@ class Settings:
     sla_alert_shares: tuple[float, ...] = (0.5, 0.8)
     support_manager_dial: str = ""
     sla_check_seconds: float = 10.0
+    # Diagnostics: a file the event-loop lag probe writes its samples to at exit.
+    lag_probe_file: str | None = None
 
     def with_overrides(self, **changes: object) -> Settings:
         """A copy with some fields replaced (command-line options)."""
@@ -188,6 +190,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         sla_check_seconds=get(
             "IVR_SLA_CHECK_SECONDS", _float_range(0.5, 300), base.sla_check_seconds
         ),
+        lag_probe_file=get("IVR_LAG_PROBE_FILE", _pattern(_PATH_RE), None),
     )
     if settings.ami_host and not settings.ami_secret:
         raise ConfigError("IVR_AMI_HOST is set: IVR_AMI_SECRET must be set too")
