@@ -80,7 +80,7 @@ async def measure(redis_url: str) -> list[Figure]:
         started = time.perf_counter()
         await fake.emit(*events)
         async with asyncio.timeout(120):
-            while not await _board_has_marker(redis, queue):
+            while not await _board_has_marker(redis, queue):  # noqa: ASYNC110  (polls Redis)
                 await asyncio.sleep(0.005)
         seconds = time.perf_counter() - started
         seen = consumer.events_seen
