@@ -3,11 +3,13 @@
 ``ivr serve`` follows a fake Asterisk (real TCP, in its own thread here) and
 serves ``/api/live`` to 1,000 readers in a separate process
 (``bench.sse_clients``), signed in with a bearer token. Each measured event is a
-caller joining a queue; its latency is from just before the fake Asterisk
+caller joining a queue of 20 as another leaves; its latency is from just before the fake Asterisk
 writes it until the last reader has the update. Then one stalled reader (a
 socket that never reads, with a tiny receive buffer) joins and the same is
-measured again. The peer is ``bench.sse_bare``: the same update bytes POSTed to
-a bare aiohttp broadcast, read by the same kind of readers.
+measured again, in alternating rounds (the stalled reader settles in first, so
+its sign-in and first board are not counted as stalling). The peer is
+``bench.sse_bare``: the same update bytes POSTed to a bare aiohttp broadcast,
+read by the same kind of readers.
 """
 
 from __future__ import annotations
@@ -37,8 +39,12 @@ from tests.fake_ami import FakeAmi, recorded_events
 T = TypeVar("T")
 SECRET = "bench-secret"  # noqa: S105  (the fake Asterisk's login, loopback only)
 CLIENTS = 1000
-EVENTS = 25
-GAP = 0.2  # seconds between measured events: each is delivered before the next
+WAITING = 20  # callers in the queue throughout: each update lists them all
+WARM_UP = 100000  # numbers of the callers waiting before the measured ones
+EVENTS = 48  # per case, in ROUNDS alternating rounds
+ROUNDS = 8
+SETTLE = 0.5  # seconds for a new stalled reader to be signed in and sent its board
+GAP = 0.15  # seconds between measured events: each is delivered before the next
 MAX_KIB_PER_CLIENT = 64.0
 
 
@@ -60,15 +66,23 @@ class LoopThread:
         self._thread.join(5)
 
 
-def join_event(number: int) -> str:
-    """A recorded ``QueueCallerJoin`` whose caller is ``bench-<number>``."""
-    join = next(
-        e for e in recorded_events("ami-queue-events.txt") if e.startswith("Event: QueueCallerJoin")
+def queue_event(kind: str, number: int) -> str:
+    """A recorded ``QueueCaller<kind>`` event whose caller is ``bench-<number>``."""
+    recorded = next(
+        e
+        for e in recorded_events("ami-queue-events.txt")
+        if e.startswith(f"Event: QueueCaller{kind}")
     )
     return "\n".join(
         f"Uniqueid: bench-{number}" if line.startswith("Uniqueid: ") else line
-        for line in join.split("\n")
+        for line in recorded.split("\n")
     )
+
+
+def turnover(number: int) -> list[str]:
+    """Caller ``number`` joins and the one ``WAITING`` before leaves: the queue keeps its size."""
+    gone = number - WAITING if number >= WAITING else WARM_UP + number
+    return [queue_event("Join", number), queue_event("Leave", gone)]
 
 
 @contextlib.contextmanager
@@ -161,23 +175,37 @@ def product_run(redis_url: str) -> tuple[list[float], list[float], float, str]:
 
             async def emit(number: int) -> None:
                 sent[number] = time.monotonic()
-                await fake.emit(join_event(number))
+                await fake.emit(*turnover(number))
+
+            for number in range(WARM_UP, WARM_UP + WAITING):  # callers already waiting
+                thread.run(fake.emit(queue_event("Join", number)))
 
             with readers(url, token, CLIENTS) as (out, process):
                 kib = (rss_kb(served.pid) - rss_before) / CLIENTS
-                for number in range(EVENTS):
-                    thread.run(emit(number))
-                    time.sleep(GAP)
-                with stalled_reader(served.web_port, "/api/live", token):
-                    for number in range(EVENTS, 2 * EVENTS):
-                        thread.run(emit(number))
-                        time.sleep(GAP)
-                    seen = collect(process, out)
-            alone = last_reader_ms(seen, {n: sent[n] for n in range(EVENTS)})
-            stalled = last_reader_ms(seen, {n: sent[n] for n in range(EVENTS, 2 * EVENTS)})
+                # Alternate rounds without and with a (fresh) stalled reader, so the
+                # machine's other load falls on both alike.
+                alone_numbers: list[int] = []
+                stalled_numbers: list[int] = []
+                number = 0
+                for _ in range(ROUNDS):
+                    for stall in (False, True):
+                        with contextlib.ExitStack() as stack:
+                            if stall:
+                                stack.enter_context(
+                                    stalled_reader(served.web_port, "/api/live", token)
+                                )
+                                time.sleep(SETTLE)
+                            for _ in range(EVENTS // ROUNDS):
+                                thread.run(emit(number))
+                                (stalled_numbers if stall else alone_numbers).append(number)
+                                number += 1
+                                time.sleep(GAP)
+                seen = collect(process, out)
+            alone = last_reader_ms(seen, {n: sent[n] for n in alone_numbers})
+            stalled = last_reader_ms(seen, {n: sent[n] for n in stalled_numbers})
             queue = next(
                 line.removeprefix("Queue: ")
-                for line in join_event(0).split("\n")
+                for line in queue_event("Join", 0).split("\n")
                 if line.startswith("Queue: ")
             )
             snapshot = asyncio.run(_snapshot(redis_url, queue))
