@@ -42,7 +42,7 @@ CLIENTS = 1000
 WAITING = 20  # callers in the queue throughout: each update lists them all
 WARM_UP = 100000  # numbers of the callers waiting before the measured ones
 EVENTS = 48  # per case, in ROUNDS alternating rounds
-ROUNDS = 8
+ROUNDS = 12
 SETTLE = 0.5  # seconds for a new stalled reader to be signed in and sent its board
 GAP = 0.15  # seconds between measured events: each is delivered before the next
 MAX_KIB_PER_CLIENT = 64.0
@@ -251,6 +251,16 @@ def measure(redis_url: str) -> list[Figure]:
     alone, stalled, kib, snapshot = product_run(redis_url)
     bare, bare_kib = bare_run(snapshot)
     p50, p50_stalled, p50_bare = (statistics.median(x) for x in (alone, stalled, bare))
+    # Each stalled round against the round just before it: the machine's other
+    # load drifts over the run, a pair of neighbouring rounds shares it.
+    per_round = EVENTS // ROUNDS
+    paired = statistics.median(
+        ratio(
+            statistics.median(stalled[i : i + per_round]),
+            statistics.median(alone[i : i + per_round]),
+        )
+        for i in range(0, len(alone), per_round)
+    )
     return [
         Figure(
             f"live update, AMI event to last of {CLIENTS} SSE readers p50 "
@@ -265,9 +275,9 @@ def measure(redis_url: str) -> list[Figure]:
             "live update p50 with one stalled reader (ms; peer: without it)",
             round(p50_stalled, 2),
             round(p50, 2),
-            round(ratio(p50_stalled, p50), 3),
-            "<= 1.10x",
-            ratio(p50_stalled, p50) <= 1.10,
+            round(paired, 3),
+            "<= 1.10x (median of paired rounds)",
+            paired <= 1.10,
         ),
         Figure(
             "web server memory per SSE reader (KiB; peer: bare aiohttp)",
