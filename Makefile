@@ -1,7 +1,8 @@
 # The two commands: `make run` (install what is missing, build the prompts, start
 # the service with demo data) and `make test` (install what is missing, lint,
-# type-check, test).
-.PHONY: setup setup-test run test lint
+# type-check, test). `make bench` runs every benchmark (a few minutes) into
+# bench/results.json.
+.PHONY: setup setup-test run test lint bench
 
 setup:
 	./scripts/setup.sh
@@ -20,3 +21,6 @@ lint: setup-test
 
 test: lint
 	.venv/bin/pytest
+
+bench: setup
+	.venv/bin/python -m bench.run

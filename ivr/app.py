@@ -13,6 +13,7 @@ import signal
 import socket
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from redis.asyncio import BlockingConnectionPool, Redis
@@ -25,6 +26,7 @@ from ivr.flows.routes import route_table
 from ivr.flows.support_line import SupportLineDeps
 from ivr.helpdesk.deliverer import Deliverer, Webhook
 from ivr.helpdesk.policy import RetryPolicy
+from ivr.lag_probe import LagProbe
 from ivr.paging import Pager, PagingPolicy
 from ivr.pins import PinHasher
 from ivr.redis_server import managed_redis
@@ -183,6 +185,8 @@ async def serve(settings: Settings, *, demo: bool = False) -> None:
         if demo:
             await load_demo(services)
             await _demo_admin(redis)
+        probe = LagProbe() if settings.lag_probe_file else None
+        probe_task = asyncio.create_task(probe.run()) if probe else None
         server = build_agi_server(services, settings)
         await server.start(settings.agi_host, settings.agi_port)
         pager = await start_pager(services, settings)
@@ -209,6 +213,9 @@ async def serve(settings: Settings, *, demo: bool = False) -> None:
                 await consumer.close()
             for task in background:
                 await stop_task(task)
+            if probe_task is not None and probe is not None and settings.lag_probe_file:
+                await stop_task(probe_task)
+                probe.write(Path(settings.lag_probe_file))  # read by bench/lag.py
 
 
 async def serve_web(settings: Settings) -> None:

@@ -111,6 +111,8 @@ class Settings:
     # The administrators' call tester: its scratch Redis database and call time limit.
     tester_db: int = 15
     tester_call_seconds: float = 30.0
+    # Diagnostics: a file the event-loop lag probe writes its samples to at exit.
+    lag_probe_file: str | None = None
 
     def with_overrides(self, **changes: object) -> Settings:
         """A copy with some fields replaced (command-line options)."""
@@ -236,6 +238,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         tester_call_seconds=get(
             "IVR_TESTER_CALL_SECONDS", _float_range(1, 300), base.tester_call_seconds
         ),
+        lag_probe_file=get("IVR_LAG_PROBE_FILE", _pattern(_PATH_RE), None),
     )
     if settings.helpdesk_url and len(settings.helpdesk_secret) < 16:
         raise ConfigError(

@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from ivr.ami.wire import (
     MAX_MESSAGE_BYTES,
     AmiParser,
     AmiProtocolError,
+    _parse_lines,
     format_action,
     parse_block,
+    parse_text,
 )
 from tests.fake_ami import recorded_stream
 
@@ -114,3 +118,30 @@ def test_format_action_refuses_line_breaks(value: str) -> None:
     """No value can smuggle a second header or action."""
     with pytest.raises(ValueError, match="unsafe"):
         format_action({"Action": "Ping", "ActionID": value})
+
+
+@given(
+    st.lists(
+        st.tuples(
+            st.text(alphabet="AbC:x \r\n=", max_size=8),
+            st.sampled_from([": ", ":", "", ": : "]),
+            st.text(alphabet="vW1:= \r\n", max_size=8),
+        ),
+        min_size=1,
+        max_size=6,
+    )
+)
+def test_fast_path_reads_a_block_as_the_line_loop_does(
+    lines: list[tuple[str, str, str]],
+) -> None:
+    """The C-split fast path of ``parse_text`` agrees with the line-by-line reading."""
+    text = "\r\n".join(key + sep + value for key, sep, value in lines)
+    fast, slow = parse_text(text), _parse_lines(text)
+    assert (fast.headers, fast.variables) == (slow.headers, slow.variables)
+
+
+def test_chan_variables_and_odd_lines_still_read_line_by_line() -> None:
+    """A block with ``ChanVariable`` or a line without a colon keeps its full reading."""
+    message = parse_text("Event: VarSet\r\nChanVariable: A=1\r\nfree text")
+    assert message.variables == {"A": "1"}
+    assert message.headers == {"Event": "VarSet", "Output": "free text"}
