@@ -28,7 +28,7 @@ from bench.common import (
     ivr_serve,
     ratio,
 )
-from bench.turnaround import cheap_pin_hash
+from bench.turnaround import CHEAP_ENV, cheap_pin_hash
 from ivr.agi.simulator import DEFAULT_ENV_TEMPLATE, CallResult, FakeAsterisk, SimulatedCall
 from ivr.agi.simulator import _Session as AsteriskSession
 from ivr.prompts import sound_exists
@@ -119,14 +119,14 @@ def _check(results: list[CallResult]) -> None:
 
 
 async def cpu_per_call(
-    redis_url: str, served: Served, calls: int, scripts: int
+    redis_url: str, served: Served, calls: int, scripts: int, extra: dict[str, str] | None = None
 ) -> tuple[float, float]:
     """CPU ms per call: the FastAGI server's share, and a classic script's whole."""
     before = cpu_seconds(served.pid)
     _check(await _fastagi_calls(served.agi_port, calls, 10))
     fastagi_ms = (cpu_seconds(served.pid) - before) * 1000 / calls
     with tempfile.TemporaryDirectory() as data:
-        environ = ivr_environ(redis_url, data)
+        environ = ivr_environ(redis_url, data) | (extra or {})  # the server's PIN cost too
         before = _children_cpu()
         _check([await classic_call(environ) for _ in range(scripts)])
         classic_ms = (_children_cpu() - before) * 1000 / scripts
@@ -143,9 +143,10 @@ async def measure(redis_url: str, fastagi_calls: int = 200, classic_calls: int =
         _check(await _fastagi_calls(served.agi_port, 5, 5))  # warm-up: imports, scripts
         fastagi_ms, classic_ms = await cpu_per_call(redis_url, served, fastagi_calls, classic_calls)
         product_hash_ms, owasp_hash_ms = hash_cpu_ms(redis_url)
+    with ivr_serve(redis_url, CHEAP_ENV) as served:
         cheap_pin_hash(redis_url)
         bare_fastagi, bare_classic = await cpu_per_call(
-            redis_url, served, fastagi_calls, classic_calls
+            redis_url, served, fastagi_calls, classic_calls, CHEAP_ENV
         )
     cheaper = ratio(classic_ms, fastagi_ms)
     return [

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from bench.common import Figure, ivr_serve, percentile, ratio
 from bench.paced import run_calls
-from bench.turnaround import cheap_pin_hash
+from bench.turnaround import CHEAP_ENV, cheap_pin_hash
 
 CALLS, RAMP, PAUSE = 200, 4.0, 1.0
 HOSTILE = 50
@@ -64,7 +64,7 @@ async def lag_during_calls(redis_url: str, hostile: int) -> list[float]:
     """Lag samples (ms) inside the server while the calls ran."""
     with tempfile.TemporaryDirectory() as data:
         probe_file = Path(data) / "lag.json"
-        with ivr_serve(redis_url, {"IVR_LAG_PROBE_FILE": str(probe_file)}) as served:
+        with ivr_serve(redis_url, {"IVR_LAG_PROBE_FILE": str(probe_file)} | CHEAP_ENV) as served:
             cheap_pin_hash(redis_url)
             stop = asyncio.Event()
             peers = [

@@ -28,7 +28,7 @@ from ivr.helpdesk.deliverer import Deliverer, Webhook
 from ivr.helpdesk.policy import RetryPolicy
 from ivr.lag_probe import LagProbe
 from ivr.paging import Pager, PagingPolicy
-from ivr.pins import PinHasher
+from ivr.pins import PinHasher, below_minimum, default_hasher
 from ivr.redis_server import managed_redis
 from ivr.sla_watch import SlaPolicy, SlaWatcher
 from ivr.store.calendar import CalendarRules, CalendarStore
@@ -72,6 +72,16 @@ class Services:
     journal: TicketJournal
 
 
+def configured_pins(settings: Settings) -> PinHasher:
+    """The PIN hasher at the configured argon2id cost (warned when under OWASP's minimum)."""
+    memory, passes = settings.pin_hash_memory_kib, settings.pin_hash_time_cost
+    if below_minimum(memory, passes):
+        log.warning("PIN hashes cost %d KiB x %d passes: under OWASP's minimum "
+                    "(benchmarks only; hashes are upgraded when the cost goes up)",
+                    memory, passes)  # fmt: skip
+    return PinHasher(default_hasher(memory, passes))
+
+
 def build_services(redis: Redis, settings: Settings, pins: PinHasher | None = None) -> Services:
     """Stores over one Redis client, configured from settings."""
     return Services(
@@ -89,7 +99,7 @@ def build_services(redis: Redis, settings: Settings, pins: PinHasher | None = No
         tickets=TicketStore(redis, outbox=settings.helpdesk_url is not None),
         journal=TicketJournal(settings.data_dir, settings.worker_id),
         calls=CallStore(redis),
-        pins=pins or PinHasher(),
+        pins=pins or configured_pins(settings),
         oncall=OnCallStore(redis),
         calendars=CalendarStore(redis, CalendarRules.from_settings(settings)),
     )

@@ -72,6 +72,9 @@ class Settings:
     pin_max_failures: int = 6
     lockout_seconds: int = 1800
     lockout_max_seconds: int = 86400
+    # argon2id cost of PIN hashes (OWASP's minimum by default); see ivr/pins.py.
+    pin_hash_memory_kib: int = 19 * 1024
+    pin_hash_time_cost: int = 2
     failure_window_seconds: int = 3600
     sla_wall_clock: bool = False
     log_level: str = "INFO"
@@ -175,6 +178,12 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         recording_dir=get("IVR_RECORDING_DIR", _pattern(_PATH_RE), base.recording_dir),
         pin_max_failures=get("IVR_PIN_MAX_FAILURES", _int_range(1, 100), base.pin_max_failures),
         lockout_seconds=get("IVR_LOCKOUT_SECONDS", _int_range(1, 86400 * 7), base.lockout_seconds),
+        pin_hash_memory_kib=get(
+            "IVR_PIN_HASH_MEMORY_KIB", _int_range(8, 4 * 1024 * 1024), base.pin_hash_memory_kib
+        ),
+        pin_hash_time_cost=get(
+            "IVR_PIN_HASH_TIME_COST", _int_range(1, 20), base.pin_hash_time_cost
+        ),
         lockout_max_seconds=get(
             "IVR_LOCKOUT_MAX_SECONDS", _int_range(1, 86400 * 30), base.lockout_max_seconds
         ),

@@ -34,9 +34,14 @@ TIME_COST = 2
 PARALLELISM = 1
 
 
-def default_hasher() -> PasswordHasher:
-    """argon2id with the parameters above."""
-    return PasswordHasher(time_cost=TIME_COST, memory_cost=MEMORY_KIB, parallelism=PARALLELISM)
+def default_hasher(memory_kib: int = MEMORY_KIB, time_cost: int = TIME_COST) -> PasswordHasher:
+    """argon2id with the parameters above (or the operator's, from the settings)."""
+    return PasswordHasher(time_cost=time_cost, memory_cost=memory_kib, parallelism=PARALLELISM)
+
+
+def below_minimum(memory_kib: int, time_cost: int) -> bool:
+    """Whether a configured cost is under OWASP's minimum (allowed, but said loudly)."""
+    return memory_kib < MEMORY_KIB or time_cost < TIME_COST
 
 
 def hash_threads() -> int:

@@ -102,3 +102,15 @@ def test_call_tester_settings() -> None:
     for env in ({"IVR_TESTER_DB": "-1"}, {"IVR_TESTER_CALL_SECONDS": "0"}):
         with pytest.raises(ConfigError, match=next(iter(env))):
             load_settings(env)
+
+
+def test_pin_hash_cost() -> None:
+    """The argon2id cost defaults to OWASP's minimum, parses, and refuses nonsense."""
+    assert (load_settings({}).pin_hash_memory_kib, load_settings({}).pin_hash_time_cost) == (
+        19 * 1024, 2,
+    )  # fmt: skip
+    cheap = load_settings({"IVR_PIN_HASH_MEMORY_KIB": "8", "IVR_PIN_HASH_TIME_COST": "1"})
+    assert (cheap.pin_hash_memory_kib, cheap.pin_hash_time_cost) == (8, 1)
+    for env in ({"IVR_PIN_HASH_MEMORY_KIB": "4"}, {"IVR_PIN_HASH_TIME_COST": "0"}):
+        with pytest.raises(ConfigError, match=next(iter(env))):
+            load_settings(env)
