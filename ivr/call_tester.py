@@ -34,6 +34,7 @@ from ivr.agi.simulator import CallResult, FakeAsterisk, SimulatedCall
 from ivr.app import build_agi_server, build_services
 from ivr.config import Settings
 from ivr.pins import PinHasher
+from ivr.prompt_audio import prompt_words
 from ivr.prompts import sound_exists
 from ivr.store import keys
 from ivr.tester_call import (
@@ -59,19 +60,6 @@ if redis.call('get', KEYS[1]) == ARGV[1] then
 end
 return 0
 """
-
-
-def _prompt_words() -> dict[str, str]:
-    from ivr.prompt_audio import (  # noqa: PLC0415  (only the tester needs the catalogue)
-        CatalogueError,
-        default_catalogue_path,
-        load_catalogue,
-    )
-
-    try:
-        return {e.id: e.text for e in load_catalogue(default_catalogue_path())}
-    except (OSError, CatalogueError):
-        return {}
 
 
 class CallTester:
@@ -128,7 +116,7 @@ class CallTester:
         finally:
             await scratch.eval(_RELEASE, 1, keys.TESTER_LOCK, token)
         if self._words is None:
-            self._words = await asyncio.to_thread(_prompt_words)
+            self._words = await asyncio.to_thread(prompt_words)
         variables = {k: v for k, v in result.variables.items() if k.startswith("IVR_")}
         log.info("tester: call %s at %s ended %s", call.caller_id, call.at.isoformat(),
                  variables.get(Var.ROUTE.value, "(no route)"))  # fmt: skip

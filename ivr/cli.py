@@ -29,6 +29,7 @@ from ivr.domain.records import PIN_RE, Ticket, Tier
 from ivr.domain.routing import route_call
 from ivr.imports_service import import_resellers, import_systems
 from ivr.logs import configure_logging
+from ivr.prompt_audio import prompt_words
 from ivr.redis_server import RedisUnavailable
 from ivr.variables import Var
 
@@ -327,7 +328,7 @@ async def _call(settings: Settings, args: argparse.Namespace) -> int:
         print(f"ivr: cannot reach the FastAGI server at {host}:{port}: {exc}", file=sys.stderr)
         return 1
     if args.json:
-        print(json.dumps(call_json(result, _prompt_words()), indent=2))
+        print(json.dumps(call_json(result, prompt_words()), indent=2))
     else:
         _print_call(result)
     return 0
@@ -353,22 +354,8 @@ def _line(step: Step, words: Mapping[str, str]) -> str:
     return f'{step}  "{said}"' if said else str(step).rstrip()
 
 
-def _prompt_words() -> dict[str, str]:
-    """Prompt id -> words, from the catalogue (empty if it cannot be read)."""
-    from ivr.prompt_audio import (  # noqa: PLC0415
-        CatalogueError,
-        default_catalogue_path,
-        load_catalogue,
-    )
-
-    try:
-        return {e.id: e.text for e in load_catalogue(default_catalogue_path())}
-    except (OSError, CatalogueError):
-        return {}
-
-
 def _print_call(result: CallResult) -> None:
-    words = _prompt_words()
+    words = prompt_words()
     for step in result.steps:
         print(_line(step, words))
     route = result.variables.get(Var.ROUTE.value, "(none: the dialplan falls back to the queue)")

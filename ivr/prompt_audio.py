@@ -296,3 +296,12 @@ def main_build(out: Path | None, prune: bool) -> int:
         f"{len(report.pruned)} pruned in {out_dir} ({elapsed:.1f} s)\n"
     )
     return 0
+
+
+def prompt_words() -> dict[str, str]:
+    """Prompt id -> words, from the catalogue (empty if it cannot be read): what
+    ``ivr call`` and the call tester show beside each prompt played."""
+    try:
+        return {e.id: e.text for e in load_catalogue(default_catalogue_path())}
+    except (OSError, CatalogueError):
+        return {}

@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import re
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -271,3 +272,17 @@ def recorded_replies(name: str, action_id: str) -> list[str]:
         if f"\nActionID: {action_id}\n" in body + "\n":
             found.append(body)
     return found
+
+
+@contextlib.asynccontextmanager
+async def queue_with_agent(secret: str, queue: str) -> AsyncIterator[FakeAmi]:
+    """A listening fake AMI with one queue and one available agent (Dana); at the end it
+    must have seen no unknown or out-of-order action."""
+    fake = FakeAmi(secret=secret)
+    fake.queues[queue] = FakeQueue(members=[FakeMember("Dana", "PJSIP/dana")])
+    await fake.start()
+    try:
+        yield fake
+    finally:
+        await fake.close()
+        assert fake.violations == []

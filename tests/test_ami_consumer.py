@@ -16,7 +16,12 @@ from ivr.app import Services
 from ivr.domain.records import CallRecord
 from ivr.store import keys
 from ivr.store.live import LiveStore
-from tests.fake_ami import FakeAmi, FakeEntry, FakeMember, FakeQueue, recorded_events
+from tests.fake_ami import (
+    FakeAmi,
+    FakeEntry,
+    queue_with_agent,
+    recorded_events,
+)
 from tests.harness import OPEN_HOURS, Clock
 
 SECRET = "s3cret-for-tests"
@@ -33,14 +38,8 @@ async def eventually(check: Callable[[], Awaitable[bool]], timeout: float = 10.0
 @pytest.fixture
 async def ami() -> AsyncIterator[FakeAmi]:
     """A fake Asterisk with one queue and one available agent."""
-    fake = FakeAmi(secret=SECRET)
-    fake.queues[QUEUE] = FakeQueue(members=[FakeMember("Dana", "PJSIP/dana")])
-    await fake.start()
-    try:
+    async with queue_with_agent(SECRET, QUEUE) as fake:
         yield fake
-    finally:
-        await fake.close()
-        assert fake.violations == []
 
 
 @pytest.fixture

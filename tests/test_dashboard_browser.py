@@ -26,7 +26,7 @@ from playwright.async_api import Browser, Page, expect
 from ivr.agi.simulator import FakeAsterisk, SimulatedCall
 from ivr.prompts import sound_exists
 from tests.browser_harness import launched_chromium, sign_in_page
-from tests.fake_ami import FakeAmi, FakeEntry, FakeMember, FakeQueue
+from tests.fake_ami import FakeAmi, FakeEntry, queue_with_agent
 from tests.harness import free_port
 
 pytestmark = pytest.mark.slow
@@ -48,14 +48,8 @@ class Served:
 @pytest.fixture
 async def ami() -> AsyncIterator[FakeAmi]:
     """The fake Asterisk's manager interface, with the Premium Plus queue and one agent."""
-    fake = FakeAmi(secret=SECRET)
-    fake.queues[QUEUE] = FakeQueue(members=[FakeMember("Dana", "PJSIP/dana")])
-    await fake.start()
-    try:
+    async with queue_with_agent(SECRET, QUEUE) as fake:
         yield fake
-    finally:
-        await fake.close()
-        assert fake.violations == []
 
 
 @pytest.fixture
