@@ -20,6 +20,7 @@ from ivr.config import Settings
 from ivr.demo import load_demo
 from ivr.pins import PinHasher
 from tests.harness import OPEN_HOURS, Clock, Line, free_port
+from tests.helpdesk_receiver import Receiver
 from tests.pin_guard import PinGuard, PinGuardHandler, collect_pins
 
 
@@ -153,3 +154,14 @@ async def line(services: Services, settings: Settings, clock: Clock) -> AsyncIte
         yield Line(server, host, port)
     finally:
         await server.close()
+
+
+@pytest.fixture
+async def receiver() -> AsyncIterator[Receiver]:
+    """The helpdesk webhook, listening on a free loopback port."""
+    hook = Receiver()
+    await hook.start()
+    try:
+        yield hook
+    finally:
+        await hook.stop()

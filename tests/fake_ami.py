@@ -20,6 +20,8 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ivr.ami.originate import AmiOriginator, AmiSettings
+
 BANNER = "Asterisk Call Manager/11.0.0\r\n"
 TRANSCRIPTS = Path(__file__).parent / "transcripts"
 
@@ -284,5 +286,22 @@ async def queue_with_agent(secret: str, queue: str) -> AsyncIterator[FakeAmi]:
     try:
         yield fake
     finally:
+        await fake.close()
+        assert fake.violations == []
+
+
+@contextlib.asynccontextmanager
+async def originator_on_fake(
+    secret: str = "s3cret-for-tests",
+) -> AsyncIterator[tuple[FakeAmi, AmiOriginator]]:
+    """A fake AMI and a panoramisk originator logged in to it; no violation at the end."""
+    fake = FakeAmi(secret=secret)
+    port = await fake.start()
+    originator = AmiOriginator(AmiSettings("127.0.0.1", port, "ivr", secret, 5))
+    await originator.start()
+    try:
+        yield fake, originator
+    finally:
+        await originator.close()
         await fake.close()
         assert fake.violations == []

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-from collections.abc import AsyncIterator
 
 import pytest
 from redis.asyncio import Redis
@@ -39,17 +38,6 @@ def new_ticket(host_id: str = "123456", *, emergency: bool = True) -> NewTicket:
         call_id="call-1",
         scenario="/var/spool/asterisk/ivr/call-1",
     )
-
-
-@pytest.fixture
-async def receiver() -> AsyncIterator[Receiver]:
-    """A webhook listening on a free loopback port."""
-    hook = Receiver()
-    await hook.start()
-    try:
-        yield hook
-    finally:
-        await hook.stop()
 
 
 @pytest.fixture

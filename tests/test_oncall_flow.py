@@ -9,13 +9,13 @@ from collections.abc import AsyncIterator
 import pytest
 from redis.asyncio import Redis
 
-from ivr.ami.originate import AmiOriginator, AmiSettings
+from ivr.ami.originate import AmiOriginator
 from ivr.app import Services
 from ivr.domain.oncall import Engineer, Rotation
 from ivr.domain.records import OnCallState, TicketStatus
 from ivr.paging import Pager, PagingPolicy
 from ivr.store import keys
-from tests.fake_ami import FakeAmi
+from tests.fake_ami import FakeAmi, originator_on_fake
 from tests.harness import AFTER_HOURS, CHICAGO, Clock, Line
 
 EMERGENCY = "1 1001# 2468# 123456# 1 #"
@@ -139,16 +139,8 @@ async def test_caller_hangs_up_while_chain_is_dialled(
 @pytest.fixture
 async def ami() -> AsyncIterator[tuple[FakeAmi, AmiOriginator]]:
     """A fake AMI and a logged-in panoramisk originator."""
-    fake = FakeAmi(secret="s3cret-for-tests")
-    port = await fake.start()
-    originator = AmiOriginator(AmiSettings("127.0.0.1", port, "ivr", "s3cret-for-tests", 5))
-    await originator.start()
-    try:
-        yield fake, originator
-    finally:
-        await originator.close()
-        await fake.close()
-        assert fake.violations == []
+    async with originator_on_fake() as pair:
+        yield pair
 
 
 async def unaccepted_ticket(line: Line, services: Services) -> str:

@@ -11,7 +11,7 @@ import pytest
 from redis.asyncio import Redis
 from redis.asyncio.client import PubSub
 
-from ivr.ami.originate import AmiOriginator, AmiSettings
+from ivr.ami.originate import AmiOriginator
 from ivr.app import Services, start_sla_watch
 from ivr.config import Settings
 from ivr.domain.records import Tier
@@ -21,7 +21,7 @@ from ivr.store.leader import Lease
 from ivr.store.sla import SlaStore
 from ivr.store.tickets import NewTicket
 from ivr.tasks import stop_task
-from tests.fake_ami import FakeAmi
+from tests.fake_ami import FakeAmi, originator_on_fake
 from tests.harness import CHICAGO, Clock
 
 FRIDAY_4PM = dt.datetime(2026, 11, 20, 16, 0, tzinfo=CHICAGO)
@@ -71,16 +71,8 @@ async def open_ticket(
 @pytest.fixture
 async def ami() -> AsyncIterator[tuple[FakeAmi, AmiOriginator]]:
     """A fake AMI and a logged-in panoramisk originator."""
-    fake = FakeAmi(secret="s3cret-for-tests")
-    port = await fake.start()
-    originator = AmiOriginator(AmiSettings("127.0.0.1", port, "ivr", "s3cret-for-tests", 5))
-    await originator.start()
-    try:
-        yield fake, originator
-    finally:
-        await originator.close()
-        await fake.close()
-        assert fake.violations == []
+    async with originator_on_fake() as pair:
+        yield pair
 
 
 def watcher(

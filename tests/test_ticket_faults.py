@@ -14,7 +14,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -85,17 +85,6 @@ def own_redis(tmp_path: Path) -> Iterator[OwnRedis]:
     finally:
         if server.process is not None and server.process.poll() is None:
             server.stop()
-
-
-@pytest.fixture
-async def receiver() -> AsyncIterator[Receiver]:
-    """The helpdesk webhook."""
-    hook = Receiver()
-    await hook.start()
-    try:
-        yield hook
-    finally:
-        await hook.stop()
 
 
 def call(dtmf: str, caller: str = "9725550100") -> SimulatedCall:
