@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Classic AGI script of route support-line: ``AGI(support-line.py)`` in the dialplan.
 
-The route is this file's name; ``ivr.agi.classic`` does the rest. Settings come
+The route is this file's name; ``ivr.agi_script`` does the rest. Settings come
 from the IVR_* environment variables Asterisk passes on (IVR_REDIS_URL above all).
 """
 
@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import sys
 
-from ivr.agi.classic import main
+from ivr.agi_script import main
 
 if __name__ == "__main__":
     sys.exit(main(sys.argv))

@@ -20,11 +20,11 @@ from redis.asyncio import Redis
 
 from bench.ami_parse import chunks, ours
 from bench.common import Figure, ratio
-from ivr.ami.consumer import AmiConsumer
 from ivr.ami.originate import AmiSettings
 from ivr.store import keys
 from ivr.store.live import LiveStore
-from tests.fake_ami import FakeAmi, _block, recorded_events
+from ivr.workers.queue_board import AmiConsumer
+from tests.support.fake_ami import FakeAmi, _block, recorded_events
 
 SECRET = "bench-secret"  # noqa: S105  (the fake Asterisk's login, loopback only)
 REPEATS = 600

@@ -19,7 +19,7 @@ from panoramisk.ami_protocol import AMIProtocol
 
 from bench.common import ROOT, Figure, ratio
 from ivr.ami.wire import AmiParser
-from tests.fake_ami import recorded_stream
+from tests.support.fake_ami import recorded_stream
 
 READ_SIZE = 65536  # what one socket read hands the protocol on a busy loopback
 SEGMENT = 1460  # one TCP segment

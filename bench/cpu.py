@@ -31,7 +31,7 @@ from bench.common import (
 from bench.turnaround import CHEAP_ENV, cheap_pin_hash
 from ivr.agi.simulator import DEFAULT_ENV_TEMPLATE, CallResult, FakeAsterisk, SimulatedCall
 from ivr.agi.simulator import _Session as AsteriskSession
-from ivr.prompts import sound_exists
+from ivr.flows.prompts import sound_exists
 from ivr.store import keys
 
 SCRIPT = ROOT / "agi_scripts" / "support-line.py"

@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ivr.agi.simulator import FakeAsterisk, SimulatedCall
-from ivr.prompts import sound_exists
+from ivr.flows.prompts import sound_exists
 
 # Option 2 opens a ticket per call; repeat emergencies for one Host ID would join one.
 REQUEST = "2 1001# 2468# 123456# 1 #"

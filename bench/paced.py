@@ -23,7 +23,7 @@ from pathlib import Path
 
 from bench.common import EMERGENCY, free_port, percentile, wait_listening
 from ivr.agi.simulator import FakeAsterisk, SimulatedCall
-from ivr.prompts import sound_exists
+from ivr.flows.prompts import sound_exists
 
 INPUT_VERBS = ("GET DATA", "RECORD FILE")
 

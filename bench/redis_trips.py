@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from bench.common import Figure, ivr_serve, ratio
 from bench.paced import step_of
 from ivr.agi.simulator import FakeAsterisk, SimulatedCall
-from ivr.prompts import sound_exists
+from ivr.flows.prompts import sound_exists
 
 _COMMAND = re.compile(rb"\*\d+\r\n\$\d+\r\n([A-Za-z]+)\r\n")
 CALLS = 5

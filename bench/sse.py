@@ -33,8 +33,8 @@ from redis.asyncio import Redis
 
 from bench.common import Figure, free_port, ivr_serve, ratio, rss_kb, wait_listening
 from ivr.store import keys
-from ivr.web.accounts import Accounts
-from tests.fake_ami import FakeAmi, recorded_events
+from ivr.store.accounts import Accounts
+from tests.support.fake_ami import FakeAmi, recorded_events
 
 T = TypeVar("T")
 SECRET = "bench-secret"  # noqa: S105  (the fake Asterisk's login, loopback only)

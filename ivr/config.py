@@ -20,6 +20,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from ivr.domain.holidays import UnknownHolidayRegion, holiday_dates
 from ivr.domain.oncall import valid_dial
 from ivr.domain.records import Tier
+from ivr.domain.times import parse_aware_time
 
 T = TypeVar("T")
 _QUEUE_RE = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
@@ -72,7 +73,7 @@ class Settings:
     pin_max_failures: int = 6
     lockout_seconds: int = 1800
     lockout_max_seconds: int = 86400
-    # argon2id cost of PIN hashes (OWASP's minimum by default); see ivr/pins.py.
+    # argon2id cost of PIN hashes (OWASP's minimum by default); see ivr/store/pins.py.
     pin_hash_memory_kib: int = 19 * 1024
     pin_hash_time_cost: int = 2
     failure_window_seconds: int = 3600
@@ -359,14 +360,6 @@ def _bool(name: str, value: str) -> bool:
     if low in {"0", "false", "no", "off"}:
         return False
     raise ConfigError(f"{name}={value!r}: expected true or false")
-
-
-def parse_aware_time(text: str) -> dt.datetime:
-    """An ISO 8601 time with its UTC offset (``2026-11-25T22:00:00-06:00``)."""
-    when = dt.datetime.fromisoformat(text)
-    if when.tzinfo is None:
-        raise ValueError("the time needs a UTC offset, e.g. 2026-11-25T22:00:00-06:00")
-    return when
 
 
 def _aware_time(name: str, value: str) -> dt.datetime:

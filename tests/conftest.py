@@ -15,13 +15,14 @@ from argon2 import PasswordHasher
 from redis.asyncio import Redis
 
 from ivr.agi.simulator import CallResult, FakeAsterisk, SimulatedCall
-from ivr.app import Services, build_agi_server, build_services, redis_client
 from ivr.config import Settings
 from ivr.demo import load_demo
-from ivr.pins import PinHasher
-from tests.harness import OPEN_HOURS, Clock, Line, free_port
-from tests.helpdesk_receiver import Receiver
-from tests.pin_guard import PinGuard, PinGuardHandler, collect_pins
+from ivr.services import build_agi_server, build_stores, redis_client
+from ivr.store.pins import PinHasher
+from ivr.store.stores import Stores
+from tests.support.harness import OPEN_HOURS, Clock, Line, free_port
+from tests.support.helpdesk_receiver import Receiver
+from tests.support.pin_guard import PinGuard, PinGuardHandler, collect_pins
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -30,7 +31,7 @@ def pin_guard() -> Iterator[PinGuard]:
 
     The session fails at its end if any PIN the suite uses reached a log line, a
     subprocess's output that a test handed over, or a Redis value (see
-    ``tests/pin_guard.py`` for the rule).
+    ``tests/support/pin_guard.py`` for the rule).
     """
     guard = PinGuard(collect_pins())
     handler = PinGuardHandler(guard)
@@ -132,10 +133,10 @@ def settings(tmp_path: Path) -> Settings:
 
 
 @pytest.fixture
-async def services(redis: Redis, settings: Settings, fast_pins: PinHasher) -> Services:
+async def stores(redis: Redis, settings: Settings, fast_pins: PinHasher) -> Stores:
     """Stores over the test Redis, loaded with the demo data."""
-    built = build_services(redis, settings, pins=fast_pins)
-    await load_demo(built)
+    built = build_stores(redis, settings, pins=fast_pins)
+    await load_demo(built.directory, built.pins)
     return built
 
 
@@ -146,9 +147,9 @@ def clock() -> Clock:
 
 
 @pytest.fixture
-async def line(services: Services, settings: Settings, clock: Clock) -> AsyncIterator[Line]:
+async def line(stores: Stores, settings: Settings, clock: Clock) -> AsyncIterator[Line]:
     """A FastAGI server on a free loopback port running every route."""
-    server = build_agi_server(services, settings, clock)
+    server = build_agi_server(stores, settings, clock)
     host, port = await server.start("127.0.0.1", 0)
     try:
         yield Line(server, host, port)

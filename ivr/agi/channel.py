@@ -19,9 +19,9 @@ from ivr.agi.protocol import (
     Status,
     digits_result,
 )
-from ivr.channel import CallHungUp, ChannelFailure, KeyInput, Recording, RouteHandler
-from ivr.logs import call_context
-from ivr.variables import Var
+from ivr.domain.variables import Var
+from ivr.flows.channel import CallHungUp, ChannelFailure, KeyInput, Recording, RouteHandler
+from ivr.runtime.logs import call_context
 
 log = logging.getLogger("ivr.agi")
 

@@ -1,14 +1,15 @@
 """Classic AGI: any route of the route table as a script Asterisk starts per call.
 
 For sites that cannot run the FastAGI service: ``AGI(support-line.py)`` starts a
-short script under ``agi_scripts/`` that calls ``main``. The call then runs through
-the same ``AgiChannel`` and flows as FastAGI; only the transport differs.
+short script under ``agi_scripts/`` that calls ``ivr.agi_script.main``. The call
+then runs through the same ``AgiChannel`` and flows as FastAGI; only the transport
+differs. This module is that transport.
 
 pyst2 (``asterisk.agi.AGI``) reads the environment block and installs the SIGHUP
 handler Asterisk's hang-up signal needs; every command line is still built by our
 ``format_command`` (pyst2's quoting does not escape quotes) and every answer is
-parsed by our ``ResponseParser``. Standard output is the AGI channel, so ``main``
-moves it off file descriptor 1 before anything else runs: a stray print goes to
+parsed by our ``ResponseParser``. Standard output is the AGI channel, so
+``claim_stdio`` moves it off file descriptor 1 before anything else runs: a stray print goes to
 stderr, never into the protocol.
 """
 
@@ -16,7 +17,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import datetime as dt
 import io
 import logging
 import os
@@ -24,14 +24,13 @@ import re
 import signal
 import sys
 import threading
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from pathlib import PurePath
 from types import FrameType
 from typing import Any, Protocol, TextIO
 
-from asterisk.agi import AGI, AGISIGHUPHangup
+from asterisk.agi import AGISIGHUPHangup
 
-from ivr.agi.channel import run_route
 from ivr.agi.protocol import (
     HANGUP_LINE,
     MAX_ENV_LINES,
@@ -44,11 +43,6 @@ from ivr.agi.protocol import (
     format_command,
     split_script,
 )
-from ivr.app import build_services, flow_deps, now_utc, open_redis
-from ivr.config import ConfigError, Settings, load_settings
-from ivr.flows.routes import route_table
-from ivr.logs import configure_logging
-from ivr.redis_server import RedisUnavailable
 
 log = logging.getLogger("ivr.agi.classic")
 
@@ -239,37 +233,7 @@ class StdioRunner:
                 return  # the loop is closed: the call is over
 
 
-async def run_call(
-    agi: Pyst2Agi,
-    env: AgiEnvironment,
-    settings: Settings,
-    clock: Callable[[], dt.datetime] = now_utc,
-) -> int:
-    """Run ``env.route`` on this script's channel; return the exit status."""
-    call = env.unique_id
-    async with open_redis(settings) as redis:
-        services = build_services(redis, settings)
-        handler = route_table(flow_deps(services, settings, clock)).get(env.route)
-        if handler is None:
-            log.error("call=%s no route %r (the script's file name names it)", call, env.route)
-            return EXIT_CANNOT_RUN
-        runner = StdioRunner(agi)
-        runner.start()
-        try:
-            await run_route(
-                handler,
-                runner,
-                env,
-                sounds_prefix=settings.sounds_prefix,
-                recording_dir=settings.recording_dir,
-                command_timeout=settings.agi_command_timeout,
-            )
-        finally:
-            runner.close()
-    return EXIT_OK
-
-
-class _Pyst2Log(io.TextIOBase):
+class Pyst2Log(io.TextIOBase):
     """pyst2's stderr chatter (arguments, environment, commands) as DEBUG log lines."""
 
     def __init__(self) -> None:
@@ -292,7 +256,7 @@ class _Pyst2Log(io.TextIOBase):
         return len(text)
 
 
-def _claim_stdio() -> tuple[TextIO, TextIO]:
+def claim_stdio() -> tuple[TextIO, TextIO]:
     """Take the AGI pipes off fds 0 and 1; leave /dev/null and stderr in their place.
 
     Whatever else writes to fd 1 or ``sys.stdout`` (a library, a child process)
@@ -316,42 +280,3 @@ def _claim_stdio() -> tuple[TextIO, TextIO]:
         os.fdopen(agi_in, "r", encoding="utf-8", errors="replace", newline="\n"),
         os.fdopen(agi_out, "w", encoding="utf-8", newline="\n"),
     )
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    """Run the route named by the script's file name (``argv[0]``) as classic AGI."""
-    args = list(sys.argv if argv is None else argv)
-    agi_in, agi_out = _claim_stdio()
-    configure_logging("INFO", "text")
-    try:
-        return _run(args, agi_in, agi_out)
-    finally:
-        with contextlib.suppress(OSError, ValueError):
-            agi_out.close()
-
-
-def _run(args: Sequence[str], agi_in: TextIO, agi_out: TextIO) -> int:
-    try:
-        settings = load_settings()
-    except ConfigError as exc:
-        log.error("configuration error: %s", exc)
-        return EXIT_CONFIG
-    configure_logging(settings.log_level, settings.log_format or "text")
-    try:
-        route = script_route(args[0] if args else "")
-    except AgiProtocolError:
-        log.error("the script name %r names no route", args[0] if args else "")
-        return EXIT_CANNOT_RUN
-    if settings.redis_url is None:
-        log.warning("IVR_REDIS_URL is not set: using the data directory's own Redis")
-    agi: Pyst2Agi = AGI(stdin=agi_in, stdout=agi_out, stderr=_Pyst2Log())
-    try:
-        env = agi_environment(agi.env, route)
-    except AgiProtocolError as exc:
-        log.error("route=%s bad AGI environment: %s", route, exc)
-        return EXIT_CANNOT_RUN
-    try:
-        return asyncio.run(run_call(agi, env, settings))
-    except (RedisUnavailable, OSError) as exc:
-        log.error("call=%s route=%s cannot reach Redis: %s", env.unique_id, route, exc)
-        return EXIT_CANNOT_RUN

@@ -27,8 +27,8 @@ from ivr.agi.protocol import (
     Status,
     format_command,
 )
-from ivr.channel import RouteHandler
-from ivr.log_throttle import LogThrottle, suffix
+from ivr.flows.channel import RouteHandler
+from ivr.runtime.log_throttle import LogThrottle, suffix
 
 log = logging.getLogger("ivr.agi")
 

@@ -1,1 +1,3 @@
-"""Asterisk Manager Interface: the service's AMI client parts."""
+"""The Asterisk Manager Interface, as a protocol: the wire format (no I/O), the one AMI
+client built on it, event and action names, and ``Originate``. It knows nothing of
+resellers, tickets or queues' meaning; it imports only ``runtime``."""

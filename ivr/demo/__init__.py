@@ -7,16 +7,14 @@ like any import.
 from __future__ import annotations
 
 from importlib import resources
-from typing import TYPE_CHECKING
 
-from ivr.imports_service import import_resellers, import_systems
-
-if TYPE_CHECKING:
-    from ivr.app import Services
+from ivr.store.directory import Directory
+from ivr.store.imports import import_resellers, import_systems
+from ivr.store.pins import PinHasher
 
 
-async def load_demo(services: Services) -> None:
+async def load_demo(directory: Directory, pins: PinHasher) -> None:
     """Load (or reload) the demo resellers and systems."""
     folder = resources.files("ivr.demo")
-    await import_resellers(services, folder.joinpath("resellers.csv").read_text("utf-8"))
-    await import_systems(services, folder.joinpath("systems.csv").read_text("utf-8"))
+    await import_resellers(directory, pins, folder.joinpath("resellers.csv").read_text("utf-8"))
+    await import_systems(directory, folder.joinpath("systems.csv").read_text("utf-8"))

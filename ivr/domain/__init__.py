@@ -1,1 +1,5 @@
-
+"""The support line's rules as pure functions of data and time: records and their
+codec, tiers' hours and the SLA clock, routing, on-call chains, ticket events, the
+queue board, imports, reports, the helpdesk contract, channel-variable names. No
+I/O and no clock reads (time is passed in); imports only ``ami`` (event names) and
+``runtime``-free standard code."""

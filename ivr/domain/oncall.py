@@ -70,7 +70,7 @@ _ENGINEER_FIELDS = frozenset({"name", "dial"})
 _OVERRIDE_FIELDS = frozenset({"start", "end", "role", "name", "dial"})
 
 
-class Role(StrEnum):
+class ChainRole(StrEnum):
     """A step of the escalation chain."""
 
     PRIMARY = "primary"
@@ -170,7 +170,7 @@ class Override:
     start: dt.datetime
     end: dt.datetime
     engineer: Engineer
-    role: Role = Role.PRIMARY
+    role: ChainRole = ChainRole.PRIMARY
 
     def __post_init__(self) -> None:
         _require_aware(self.start, "an override's start")
@@ -187,7 +187,7 @@ class Override:
 class ChainStep:
     """One step of the escalation: who, in which role, for how long."""
 
-    role: Role
+    role: ChainRole
     engineer: Engineer
     timeout_seconds: int
 
@@ -237,16 +237,16 @@ def on_call(
         return ()
     engineers = rotation.engineers
     k = _periods_since(rotation, at)
-    people: dict[Role, Engineer | None] = {
-        Role.PRIMARY: engineers[k % len(engineers)],
-        Role.SECONDARY: engineers[(k + 1) % len(engineers)] if len(engineers) > 1 else None,
-        Role.MANAGER: rotation.manager,
+    people: dict[ChainRole, Engineer | None] = {
+        ChainRole.PRIMARY: engineers[k % len(engineers)],
+        ChainRole.SECONDARY: engineers[(k + 1) % len(engineers)] if len(engineers) > 1 else None,
+        ChainRole.MANAGER: rotation.manager,
     }
     for override in sorted((o for o in overrides if o.covers(at)), key=_precedence):
         people[override.role] = override.engineer
     chain: list[ChainStep] = []
     seen: set[str] = set()
-    for role, seconds in zip(Role, rotation.step_seconds, strict=True):
+    for role, seconds in zip(ChainRole, rotation.step_seconds, strict=True):
         engineer = people[role]
         if engineer is None or engineer.dial in seen:
             continue
@@ -389,12 +389,34 @@ def override_from_dict(data: object) -> Override:
     """An override from its JSON form; ``ValueError`` says what is wrong."""
     doc = _object(data, "override", _OVERRIDE_FIELDS)
     try:
-        role = Role(doc.get("role", Role.PRIMARY.value))
+        role = ChainRole(doc.get("role", ChainRole.PRIMARY.value))
     except ValueError:
-        raise ValueError(f"role: one of {', '.join(Role)} is required") from None
+        raise ValueError(f"role: one of {', '.join(ChainRole)} is required") from None
     return Override(
         start=_time(doc.get("start"), "start"),
         end=_time(doc.get("end"), "end"),
         engineer=_engineer({k: v for k, v in doc.items() if k in _ENGINEER_FIELDS}, "override"),
         role=role,
     )
+
+
+def chain_entry(chain_json: str, step: str) -> dict[str, str]:
+    """The engineer of a chain step ("1".."3") from the ticket's stored chain."""
+    try:
+        chain = json.loads(chain_json) if chain_json else []
+        index = int(step) - 1
+    except ValueError:
+        return {}
+    if not isinstance(chain, list) or not 0 <= index < len(chain):
+        return {}
+    entry = chain[index]
+    return {str(k): str(v) for k, v in entry.items()} if isinstance(entry, dict) else {}
+
+
+def chain_length(chain_json: str) -> int:
+    """How many steps the ticket's stored chain has."""
+    try:
+        chain = json.loads(chain_json) if chain_json else []
+    except ValueError:
+        return 0
+    return len(chain) if isinstance(chain, list) else 0

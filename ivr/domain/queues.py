@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ivr.ami.events import DEVICE_STATES, Event
-from ivr.variables import Var
+from ivr.domain.variables import Var
 
 
 @dataclass(slots=True)
@@ -144,7 +144,7 @@ def _by_position(caller: Caller) -> tuple[int, str]:
 
 
 @dataclass(frozen=True, slots=True)
-class Outcome:
+class QueueOutcome:
     """A caller left a queue: answered (with its wait) or abandoned."""
 
     queue: str
@@ -155,15 +155,15 @@ class Outcome:
 
 
 @dataclass(slots=True)
-class Change:
+class BoardChange:
     """What one event changed: queues to rewrite, callers to identify, outcomes."""
 
     queues: set[str] = field(default_factory=set)
     joined: list[tuple[str, str]] = field(default_factory=list)  # (queue, uniqueid)
     offered: list[tuple[str, str, dt.datetime]] = field(default_factory=list)
-    outcomes: list[Outcome] = field(default_factory=list)
+    outcomes: list[QueueOutcome] = field(default_factory=list)
 
-    def merge(self, other: Change) -> None:
+    def merge(self, other: BoardChange) -> None:
         """Add another change to this one."""
         self.queues |= other.queues
         self.joined += other.joined
@@ -200,10 +200,10 @@ class QueueBoard:
 
     def apply(
         self, headers: Mapping[str, str], variables: Mapping[str, str], at: dt.datetime
-    ) -> Change:
+    ) -> BoardChange:
         """Apply one AMI event; return what changed (nothing for other events)."""
         name = headers.get("Event", "")
-        change = Change()
+        change = BoardChange()
         queue_name = headers.get("Queue", "")
         if name == Event.HANGUP:
             uid = headers.get("Uniqueid", "")
@@ -218,7 +218,7 @@ class QueueBoard:
         _HANDLERS[name](queue, headers, variables, at, change)
         return change
 
-    def rebuild(self, items: Iterable[Mapping[str, str]], at: dt.datetime) -> Change:
+    def rebuild(self, items: Iterable[Mapping[str, str]], at: dt.datetime) -> BoardChange:
         """Replace the board with a ``QueueStatus`` answer (its event list).
 
         Callers keep the context already known for the same Uniqueid; a caller
@@ -226,7 +226,7 @@ class QueueBoard:
         """
         known = {uid: c for q in self.queues.values() for uid, c in q.callers.items()}
         fresh: dict[str, Queue] = {}
-        change = Change(queues=set(self.queues))
+        change = BoardChange(queues=set(self.queues))
         for item in items:
             event = item.get("Event", "")
             queue_name = item.get("Queue", "")
@@ -276,7 +276,7 @@ def _renumber(queue: Queue) -> None:
 
 
 def _join(
-    queue: Queue, h: Mapping[str, str], v: Mapping[str, str], at: dt.datetime, change: Change
+    queue: Queue, h: Mapping[str, str], v: Mapping[str, str], at: dt.datetime, change: BoardChange
 ) -> None:
     uid = h.get("Uniqueid", "")
     existing = queue.callers.get(uid)
@@ -299,7 +299,7 @@ def _join(
 
 
 def _leave(
-    queue: Queue, h: Mapping[str, str], _v: Mapping[str, str], _at: dt.datetime, change: Change
+    queue: Queue, h: Mapping[str, str], _v: Mapping[str, str], _at: dt.datetime, change: BoardChange
 ) -> None:
     if queue.callers.pop(h.get("Uniqueid", ""), None) is not None:
         _renumber(queue)
@@ -307,7 +307,7 @@ def _leave(
 
 
 def _record_outcome(
-    queue: Queue, h: Mapping[str, str], at: dt.datetime, change: Change, *, answered: bool
+    queue: Queue, h: Mapping[str, str], at: dt.datetime, change: BoardChange, *, answered: bool
 ) -> None:
     """The caller's wait: Asterisk's HoldTime, else measured from the join we saw."""
     uid = h.get("Uniqueid", "")
@@ -315,18 +315,20 @@ def _record_outcome(
     wait = _float(h.get("HoldTime", ""), -1.0)
     if wait < 0:
         wait = (at - caller.joined_at).total_seconds() if caller else 0.0
-    change.outcomes.append(Outcome(queue.name, uid, answered=answered, wait_seconds=wait, at=at))
+    change.outcomes.append(
+        QueueOutcome(queue.name, uid, answered=answered, wait_seconds=wait, at=at)
+    )
 
 
 def _abandon(
-    queue: Queue, h: Mapping[str, str], v: Mapping[str, str], at: dt.datetime, change: Change
+    queue: Queue, h: Mapping[str, str], v: Mapping[str, str], at: dt.datetime, change: BoardChange
 ) -> None:
     _record_outcome(queue, h, at, change, answered=False)
     _leave(queue, h, v, at, change)
 
 
 def _called(
-    queue: Queue, h: Mapping[str, str], _v: Mapping[str, str], _at: dt.datetime, change: Change
+    queue: Queue, h: Mapping[str, str], _v: Mapping[str, str], _at: dt.datetime, change: BoardChange
 ) -> None:
     caller = queue.callers.get(h.get("Uniqueid", ""))
     if caller is not None:
@@ -338,7 +340,7 @@ def _called(
 
 
 def _no_answer(
-    queue: Queue, h: Mapping[str, str], _v: Mapping[str, str], _at: dt.datetime, change: Change
+    queue: Queue, h: Mapping[str, str], _v: Mapping[str, str], _at: dt.datetime, change: BoardChange
 ) -> None:
     caller = queue.callers.get(h.get("Uniqueid", ""))
     if caller is not None:
@@ -347,7 +349,7 @@ def _no_answer(
 
 
 def _connect(
-    queue: Queue, h: Mapping[str, str], v: Mapping[str, str], at: dt.datetime, change: Change
+    queue: Queue, h: Mapping[str, str], v: Mapping[str, str], at: dt.datetime, change: BoardChange
 ) -> None:
     _record_outcome(queue, h, at, change, answered=True)
     agent = queue.agents.get(h.get("Interface", ""))
@@ -358,7 +360,7 @@ def _connect(
 
 
 def _complete(
-    queue: Queue, h: Mapping[str, str], _v: Mapping[str, str], _at: dt.datetime, change: Change
+    queue: Queue, h: Mapping[str, str], _v: Mapping[str, str], _at: dt.datetime, change: BoardChange
 ) -> None:
     agent = queue.agents.get(h.get("Interface", ""))
     if agent is not None:
@@ -368,7 +370,7 @@ def _complete(
 
 
 def _member(
-    queue: Queue, h: Mapping[str, str], _v: Mapping[str, str], _at: dt.datetime, change: Change
+    queue: Queue, h: Mapping[str, str], _v: Mapping[str, str], _at: dt.datetime, change: BoardChange
 ) -> None:
     agent = _agent_from(h)
     queue.agents[agent.interface] = agent
@@ -376,7 +378,7 @@ def _member(
 
 
 def _pause(
-    queue: Queue, h: Mapping[str, str], _v: Mapping[str, str], _at: dt.datetime, change: Change
+    queue: Queue, h: Mapping[str, str], _v: Mapping[str, str], _at: dt.datetime, change: BoardChange
 ) -> None:
     agent = queue.agents.get(h.get("Interface", ""))
     if agent is None:
@@ -388,14 +390,14 @@ def _pause(
 
 
 def _removed(
-    queue: Queue, h: Mapping[str, str], _v: Mapping[str, str], _at: dt.datetime, change: Change
+    queue: Queue, h: Mapping[str, str], _v: Mapping[str, str], _at: dt.datetime, change: BoardChange
 ) -> None:
     queue.agents.pop(h.get("Interface", ""), None)
     change.queues.add(queue.name)
 
 
 _HANDLERS: dict[
-    str, Callable[[Queue, Mapping[str, str], Mapping[str, str], dt.datetime, Change], None]
+    str, Callable[[Queue, Mapping[str, str], Mapping[str, str], dt.datetime, BoardChange], None]
 ] = {
     Event.QUEUE_CALLER_JOIN: _join,
     Event.QUEUE_CALLER_LEAVE: _leave,

@@ -59,7 +59,7 @@ class TicketEvent:
 
 
 @dataclass(frozen=True, slots=True)
-class Change:
+class TicketChange:
     """A decided change: the hash fields to write and the event that says so."""
 
     fields: dict[str, str]
@@ -71,7 +71,9 @@ def idempotency_key(number: str, seq: int) -> str:
     return f"ivr-ticket-{number}-{seq}"
 
 
-def decide_acknowledge(ticket: Ticket, seq: int, by: str, at: dt.datetime) -> Change | Verdict:
+def decide_acknowledge(
+    ticket: Ticket, seq: int, by: str, at: dt.datetime
+) -> TicketChange | Verdict:
     """Acknowledge an open ticket; an acknowledged one stays as it is; a resolved one refuses."""
     if ticket.status is TicketStatus.RESOLVED:
         return Verdict.REFUSED
@@ -82,10 +84,12 @@ def decide_acknowledge(ticket: Ticket, seq: int, by: str, at: dt.datetime) -> Ch
         "acknowledged_by": by,
         "acknowledged_at": at.isoformat(),
     }
-    return Change(fields, TicketEvent(EventKind.ACKNOWLEDGED, seq, at, by))
+    return TicketChange(fields, TicketEvent(EventKind.ACKNOWLEDGED, seq, at, by))
 
 
-def decide_accept(ticket: Ticket, seq: int, engineer: str, at: dt.datetime) -> Change | Verdict:
+def decide_accept(
+    ticket: Ticket, seq: int, engineer: str, at: dt.datetime
+) -> TicketChange | Verdict:
     """On-call accept: the first engineer to press 1 owns the ticket, whatever the race."""
     if ticket.acknowledged_by or ticket.status is TicketStatus.RESOLVED:
         return Verdict.UNCHANGED
@@ -95,12 +99,12 @@ def decide_accept(ticket: Ticket, seq: int, engineer: str, at: dt.datetime) -> C
         "acknowledged_at": at.isoformat(),
         "oncall_state": OnCallState.ACCEPTED.value,
     }
-    return Change(fields, TicketEvent(EventKind.ACKNOWLEDGED, seq, at, engineer, "on-call"))
+    return TicketChange(fields, TicketEvent(EventKind.ACKNOWLEDGED, seq, at, engineer, "on-call"))
 
 
 def decide_resolve(
     ticket: Ticket, seq: int, by: str, at: dt.datetime, note: str = ""
-) -> Change | Verdict:
+) -> TicketChange | Verdict:
     """Resolve an open or acknowledged ticket; a resolved one stays as it is."""
     if ticket.status is TicketStatus.RESOLVED:
         return Verdict.UNCHANGED
@@ -111,7 +115,7 @@ def decide_resolve(
     }
     if note:
         fields["resolution_note"] = note
-    return Change(fields, TicketEvent(EventKind.RESOLVED, seq, at, by, note))
+    return TicketChange(fields, TicketEvent(EventKind.RESOLVED, seq, at, by, note))
 
 
 def joins_open_emergency(existing: Ticket | None, reseller: str, host_id: str) -> bool:
@@ -127,11 +131,11 @@ def joins_open_emergency(existing: Ticket | None, reseller: str, host_id: str) -
 
 def decide_repeat_call(
     ticket: Ticket, seq: int, scenario: str, call_id: str, at: dt.datetime
-) -> Change:
+) -> TicketChange:
     """A repeat call: its scenario is appended and the call noted on the ticket."""
     scenarios = "\n".join(s for s in (ticket.scenario, scenario) if s)
     fields = {"scenario": scenarios, "repeat_calls": str(ticket.repeat_calls + 1)}
-    return Change(fields, TicketEvent(EventKind.REPEAT_CALL, seq, at, note=f"call {call_id}"))
+    return TicketChange(fields, TicketEvent(EventKind.REPEAT_CALL, seq, at, note=f"call {call_id}"))
 
 
 def helpdesk_payload(ticket: Ticket, event: TicketEvent) -> dict[str, object]:

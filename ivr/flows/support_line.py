@@ -12,13 +12,11 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import logging
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 from redis.exceptions import RedisError
 
-from ivr.channel import CallHungUp, Channel, ChannelFailure
-from ivr.config import parse_aware_time
 from ivr.domain.oncall import ChainStep, chain_json
 from ivr.domain.records import (
     EMERGENCY_TITLE,
@@ -32,15 +30,12 @@ from ivr.domain.records import (
     normalize_phone,
 )
 from ivr.domain.routing import Decision, QueueNames, general_queue, route_call
-from ivr.pins import PinHasher
-from ivr.prompts import Prompt
-from ivr.store.calendar import CalendarStore
-from ivr.store.calls import CallStore
-from ivr.store.directory import Directory
-from ivr.store.journal import TicketJournal
-from ivr.store.lockout import Lockout
-from ivr.store.tickets import NewTicket, TicketStore
-from ivr.variables import MAX_ONCALL_STEPS, ONCALL_DIALS, ONCALL_TIMEOUTS, Var
+from ivr.domain.times import parse_aware_time
+from ivr.domain.variables import MAX_ONCALL_STEPS, ONCALL_DIALS, ONCALL_TIMEOUTS, Var
+from ivr.flows.channel import CallHungUp, Channel, ChannelFailure
+from ivr.flows.prompts import Prompt
+from ivr.store.stores import Stores
+from ivr.store.tickets import NewTicket
 
 log = logging.getLogger("ivr.flows.support_line")
 
@@ -68,27 +63,9 @@ class SentToGeneralQueue(Exception):
     """The caller could not get further (menu, PIN, Host ID): the general queue."""
 
 
-@dataclass(frozen=True, slots=True)
-class SupportLineDeps:
-    """What the flow needs from the rest of the service."""
-
-    directory: Directory
-    lockout: Lockout
-    tickets: TicketStore
-    calls: CallStore
-    pins: PinHasher
-    calendars: CalendarStore
-    queues: QueueNames
-    clock: Callable[[], dt.datetime]
-    oncall_chain: Callable[[dt.datetime], Awaitable[Sequence[ChainStep]]]
-    allow_call_time: bool = False
-    # Where a ticket goes when Redis fails at the moment of creating it (None: no fallback).
-    journal: TicketJournal | None = None
-
-
 @dataclass(slots=True)
-class Outcome:
-    """What the dialplan is told when the flow returns."""
+class Handover:
+    """What the dialplan is told when the flow returns: the decision and what it acts on."""
 
     decision: Decision
     ticket: Ticket | None = None
@@ -126,12 +103,21 @@ class Outcome:
 class SupportLine:
     """The ``support-line`` route handler."""
 
-    def __init__(self, deps: SupportLineDeps) -> None:
-        self._deps = deps
+    def __init__(
+        self,
+        stores: Stores,
+        queues: QueueNames,
+        clock: Callable[[], dt.datetime],
+        *,
+        allow_call_time: bool = False,
+    ) -> None:
+        self._stores = stores
+        self._queues = queues
+        self._clock = clock
+        self._allow_call_time = allow_call_time
 
     async def __call__(self, channel: Channel, query: Mapping[str, str]) -> None:
         """Run one call; never raises for the caller's or the store's faults."""
-        deps = self._deps
         clock = self._clock_for(query, channel.call_id)
         record = CallRecord(
             call_id=channel.call_id,
@@ -139,10 +125,10 @@ class SupportLine:
             caller_id=normalize_phone(channel.caller_id) or ANONYMOUS,
             route_name="support-line",
         )
-        call = _Call(deps, channel, record, clock)
+        call = _Call(self._stores, self._queues, channel, record, clock)
         try:
-            outcome = await call.run()
-            await call.finish(outcome)
+            handover = await call.run()
+            await call.finish(handover)
         except CallHungUp:
             record.outcome = "hangup"
             log.info("call=%s caller hung up after %s", record.call_id, record.steps or ["start"])
@@ -154,20 +140,20 @@ class SupportLine:
         finally:
             record.ended = clock()
             try:
-                await deps.calls.save(record)
+                await self._stores.calls.save(record)
             except (RedisError, OSError) as exc:
                 log.error("call=%s call record not saved: %s", record.call_id, exc)
 
     def _clock_for(self, query: Mapping[str, str], call_id: str) -> Callable[[], dt.datetime]:
         """The service's clock, or the call's own ``at=`` time where that is allowed."""
         at = query.get("at")
-        if at is None or not self._deps.allow_call_time:
-            return self._deps.clock
+        if at is None or not self._allow_call_time:
+            return self._clock
         try:
             fixed = parse_aware_time(at)
         except ValueError:
             log.warning("call=%s ignoring a malformed at= time", call_id)
-            return self._deps.clock
+            return self._clock
         return lambda: fixed
 
 
@@ -176,19 +162,21 @@ class _Call:
 
     def __init__(
         self,
-        deps: SupportLineDeps,
+        stores: Stores,
+        queues: QueueNames,
         channel: Channel,
         record: CallRecord,
         clock: Callable[[], dt.datetime],
     ) -> None:
-        self.deps = deps
+        self.stores = stores
+        self.queues = queues
         self.clock = clock
         self.channel = channel
         self.record = record
-        self.number = record.caller_id
+        self.caller_number = record.caller_id
         self._locked = False
 
-    async def run(self) -> Outcome:
+    async def run(self) -> Handover:
         await self.channel.answer()
         try:
             choice = await self.menu()
@@ -199,28 +187,28 @@ class _Call:
         if choice == "3":
             return await self.ticket_status(account)
         try:
-            system = await self.host_id(account)
+            system = await self.ask_system(account)
         except SentToGeneralQueue:
             return await self.to_general_queue(account)
         return await self.open_ticket(account, system, emergency=choice == "1")
 
-    async def finish(self, outcome: Outcome) -> None:
+    async def finish(self, handover: Handover) -> None:
         """Set the variables and note the decision; the dialplan does the rest."""
-        self.record.decision = outcome.decision.route.value
+        self.record.decision = handover.decision.route.value
         if not self.record.outcome:
-            self.record.outcome = outcome.decision.route.value
-        for name, value in outcome.variables().items():
+            self.record.outcome = handover.decision.route.value
+        for name, value in handover.variables().items():
             await self.channel.set_variable(name, value)
 
     async def rescue(self) -> None:
         """After a failure: tell the caller and hand them to the general queue."""
-        decision = general_queue(self.deps.queues)
+        decision = general_queue(self.queues)
         self.record.decision = decision.route.value
         try:
             # The prompt itself may be what is missing; the queue still answers.
             with contextlib.suppress(ChannelFailure):
                 await self.channel.play(Prompt.TRANSFER_GENERAL)
-            await self.finish(Outcome(decision, reseller=self.record.reseller_account))
+            await self.finish(Handover(decision, reseller=self.record.reseller_account))
         except CallHungUp:
             log.info(
                 "call=%s hung up before the hand-over to the general queue", self.record.call_id
@@ -230,9 +218,9 @@ class _Call:
                 "call=%s could not hand over to the general queue: %s", self.record.call_id, exc
             )
 
-    async def to_general_queue(self, account: str = "") -> Outcome:
+    async def to_general_queue(self, account: str = "") -> Handover:
         await self.channel.play(Prompt.TRANSFER_GENERAL)
-        return Outcome(general_queue(self.deps.queues), reseller=account)
+        return Handover(general_queue(self.queues), reseller=account)
 
     # Step 1: greeting and menu.
     async def menu(self) -> str:
@@ -255,10 +243,10 @@ class _Call:
 
     # Step 2: account number and PIN.
     async def authenticate(self) -> str:
-        deps, channel = self.deps, self.channel
+        stores, channel = self.stores, self.channel
         known = None
-        if self.number != ANONYMOUS:
-            known = await deps.directory.account_for_phone(self.number)
+        if self.caller_number != ANONYMOUS:
+            known = await stores.directory.account_for_phone(self.caller_number)
         if known is not None:
             await channel.play(Prompt.WELCOME_BACK)
         for attempt in range(MAX_PIN_TRIES):
@@ -285,31 +273,31 @@ class _Call:
 
     async def _verify(self, account: str, pin: str) -> bool:
         """Check account and PIN; count a failure; never says which part was wrong."""
-        deps = self.deps
-        lookup = await deps.lockout.lookup(account or "none", self.number)
+        stores = self.stores
+        lookup = await stores.lockout.lookup(account or "none", self.caller_number)
         if lookup.locked:
             self._locked = True
             log.info("call=%s authentication refused: locked", self.record.call_id)
             return False
-        ok = await deps.pins.verify(lookup.pin_hash, pin) if pin else False
+        ok = await stores.pins.verify(lookup.pin_hash, pin) if pin else False
         if ok and lookup.active:
-            await deps.lockout.record_success(account)
-            if (upgraded := await deps.pins.upgraded(lookup.pin_hash, pin)) is not None:
-                await deps.directory.set_pin_hash(account, upgraded)
+            await stores.lockout.record_success(account)
+            if (upgraded := await stores.pins.upgraded(lookup.pin_hash, pin)) is not None:
+                await stores.directory.set_pin_hash(account, upgraded)
             return True
         if ok:  # a suspended reseller with the right PIN: not a guess, not counted
             self._locked = True
             return False
         if pin or account:
-            self._locked = await deps.lockout.record_failure(
-                account or "none", self.number, self.clock(), known=lookup.exists
+            self._locked = await stores.lockout.record_failure(
+                account or "none", self.caller_number, self.clock(), known=lookup.exists
             )
             if self._locked:
                 log.warning("call=%s lockout reached", self.record.call_id)
         return False
 
     # Step 3: Host ID, read back, confirmed.
-    async def host_id(self, account: str) -> System:
+    async def ask_system(self, account: str) -> System:
         channel = self.channel
         failures = entries = 0
         while failures < MAX_HOST_ID_FAILURES and entries < MAX_HOST_ID_ENTRIES:
@@ -324,7 +312,7 @@ class _Call:
             confirm = await channel.read_keys(Prompt.HOST_ID_CONFIRM, 1, MENU_TIMEOUT)
             if confirm.digits != "1":
                 continue  # 2, another key or silence: enter it again
-            system = await self.deps.directory.system(keys.digits)
+            system = await self.stores.directory.system(keys.digits)
             if system is not None and system.reseller_account == account:
                 self.record.host_id = system.host_id
                 self.record.step("host_id")
@@ -335,27 +323,27 @@ class _Call:
         raise SentToGeneralQueue
 
     # Steps 4 to 6: coverage, ticket, routing.
-    async def open_ticket(self, account: str, system: System, *, emergency: bool) -> Outcome:
-        deps, channel = self.deps, self.channel
+    async def open_ticket(self, account: str, system: System, *, emergency: bool) -> Handover:
+        stores, channel = self.stores, self.channel
         now = self.clock()
-        calendar = await deps.calendars.calendar(now)
+        calendar = await stores.calendars.calendar(now)
         tz = calendar.tz
         covered = system.covered_on(now.astimezone(tz).date())
-        decision = route_call(system.tier, emergency, now, calendar, deps.queues, covered=covered)
+        decision = route_call(system.tier, emergency, now, calendar, self.queues, covered=covered)
         if decision.route is Route.RENEWALS:
             self.record.step("coverage:expired")
             await channel.play(Prompt.CONTRACT_EXPIRED)
             await channel.say_date(system.support_expires)
             await channel.play(Prompt.TRANSFER_RENEWALS)
-            return Outcome(decision, system=system, reseller=account)
+            return Handover(decision, system=system, reseller=account)
         self.record.step("coverage:active")
         await channel.play(Prompt.DESCRIBE_PROBLEM)
         recording = await channel.record(channel.call_id, RECORD_SECONDS, RECORD_SILENCE_SECONDS)
         now = self.clock()
-        decision = route_call(system.tier, emergency, now, calendar, deps.queues)
+        decision = route_call(system.tier, emergency, now, calendar, self.queues)
         chain: Sequence[ChainStep] = ()
         if decision.route is Route.ONCALL:
-            chain = tuple(await deps.oncall_chain(now))[:MAX_ONCALL_STEPS]
+            chain = tuple(await stores.oncall.chain(now))[:MAX_ONCALL_STEPS]
             if not chain:
                 log.warning(
                     "call=%s no on-call engineer configured: after-hours Premium Plus "
@@ -378,23 +366,23 @@ class _Call:
         )
         callback_at = decision.next_opening if decision.route is Route.CLOSED else None
         try:
-            ticket = await deps.tickets.create(
+            ticket = await stores.tickets.create(
                 new,
                 callback_at=callback_at,
                 oncall_chain=chain_json(chain) if decision.route is Route.ONCALL else None,
             )
         except RedisError as exc:
-            if deps.journal is None:
+            if stores.journal is None:
                 raise
             # Redis went away mid-call: the journal holds the ticket (fsync'd) until
             # it returns; the on-call accept needs Redis, so such a call is queued.
-            ticket = await deps.journal.append(new, callback_at)
+            ticket = await stores.journal.append(new, callback_at)
             log.error(
                 "call=%s Redis unreachable opening the ticket (%s): journaled as %s",
                 self.record.call_id, exc, ticket.number,
             )  # fmt: skip
             if decision.route is Route.ONCALL:
-                decision, chain = general_queue(deps.queues), ()
+                decision, chain = general_queue(self.queues), ()
         if ticket.call_id != channel.call_id:
             self.record.step("repeat_call")
         self.record.ticket = ticket.number
@@ -413,7 +401,7 @@ class _Call:
         await channel.play(Prompt.SLA_RESPONSE_BY)
         await channel.say_datetime(ticket.sla_due.astimezone(tz))
         await self._announce(decision, system.tier, tz)
-        return Outcome(decision, ticket=ticket, system=system, reseller=account, oncall=chain)
+        return Handover(decision, ticket=ticket, system=system, reseller=account, oncall=chain)
 
     async def _announce(self, decision: Decision, tier: Tier, tz: dt.tzinfo) -> None:
         channel = self.channel
@@ -428,11 +416,11 @@ class _Call:
             await channel.play(Prompt.GOODBYE)
 
     # Step 7: the status of an existing ticket.
-    async def ticket_status(self, account: str) -> Outcome:
-        deps, channel = self.deps, self.channel
+    async def ticket_status(self, account: str) -> Handover:
+        stores, channel = self.stores, self.channel
         for _ in range(MAX_TICKET_TRIES):
             keys = await channel.read_keys(Prompt.ENTER_TICKET, 10, ENTRY_TIMEOUT)
-            ticket = await deps.tickets.get(keys.digits) if keys.digits.isdigit() else None
+            ticket = await stores.tickets.get(keys.digits) if keys.digits.isdigit() else None
             if ticket is None or ticket.reseller_account != account:
                 await channel.play(Prompt.TICKET_NOT_FOUND)
                 continue
@@ -442,15 +430,15 @@ class _Call:
             await channel.say_digits(ticket.number)
             await channel.play(_STATUS_PROMPT[ticket.status])
             choice = await channel.read_keys(Prompt.TICKET_CONNECT, 1, MENU_TIMEOUT)
-            system = await deps.directory.system(ticket.host_id)
+            system = await stores.directory.system(ticket.host_id)
             if choice.digits != "1":
                 await channel.play(Prompt.GOODBYE)
-                return Outcome(
+                return Handover(
                     Decision(Route.HANGUP), ticket=ticket, system=system, reseller=account
                 )
             now = self.clock()
-            calendar = await deps.calendars.calendar(now)
-            decision = route_call(ticket.tier, ticket.emergency, now, calendar, deps.queues)
+            calendar = await stores.calendars.calendar(now)
+            decision = route_call(ticket.tier, ticket.emergency, now, calendar, self.queues)
             await self._announce(decision, ticket.tier, calendar.tz)
-            return Outcome(decision, ticket=ticket, system=system, reseller=account)
+            return Handover(decision, ticket=ticket, system=system, reseller=account)
         return await self.to_general_queue(account)

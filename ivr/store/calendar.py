@@ -9,17 +9,15 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, cast
+from typing import cast
 from zoneinfo import ZoneInfo
 
 from redis.asyncio import Redis
 
+from ivr.config import Settings
 from ivr.domain.calendar import SupportCalendar
 from ivr.domain.holidays import holidays_between
 from ivr.store import keys
-
-if TYPE_CHECKING:
-    from ivr.config import Settings
 
 # Dates considered around "now": an SLA or the next opening never reaches further.
 LOOK_BACK = dt.timedelta(days=7)

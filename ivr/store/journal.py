@@ -25,11 +25,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from redis.exceptions import RedisError
-
 from ivr.domain.records import Ticket, Tier
 from ivr.store.tickets import NewTicket, TicketStore
-from ivr.tasks import raise_if_cancelling
 
 log = logging.getLogger("ivr.journal")
 
@@ -179,26 +176,3 @@ class TicketJournal:
                 done += 1
                 log.info("call=%s journal ticket %s replayed into Redis", item.new.call_id, number)
             return done
-
-
-REPLAY_INTERVAL_SECONDS = 2.0
-
-
-async def replay_forever(
-    journal: TicketJournal, tickets: TicketStore, interval: float = REPLAY_INTERVAL_SECONDS
-) -> None:
-    """Replay the journal whenever it holds tickets, until cancelled (run by ``ivr serve``)."""
-    waiting = False
-    while True:
-        if await journal.pending():
-            try:
-                count = await journal.replay(tickets)
-            except (RedisError, OSError) as exc:
-                raise_if_cancelling()
-                if not waiting:
-                    log.warning("journal tickets wait for Redis: %s", exc)
-                    waiting = True
-            else:
-                waiting = False
-                log.info("%d journal tickets are now in Redis", count)
-        await asyncio.sleep(interval)

@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo
 from redis.asyncio import Redis
 from redis.typing import EncodableT, FieldT
 
-from ivr.domain.queues import CallerContext, Outcome, Queue, day_figures
+from ivr.domain.queues import CallerContext, Queue, QueueOutcome, day_figures
 from ivr.store import keys
 
 DAY_TTL_SECONDS = 8 * 24 * 3600
@@ -52,7 +52,7 @@ class LiveStore:
         self,
         queues: Iterable[Queue],
         offered: Sequence[tuple[str, str, dt.datetime]] = (),
-        outcomes: Sequence[Outcome] = (),
+        outcomes: Sequence[QueueOutcome] = (),
         *,
         now: dt.datetime | None = None,
     ) -> None:

@@ -3,7 +3,7 @@
 Calls and tickets come from their time indexes (``CALLS``, ``TICKETS``); each
 call is joined with its ticket (tier, on-call state) and its system (tier, end
 customer, contract expiry); lockouts come from the audit stream. The figures
-themselves are computed by the pure functions of ``ivr/reports.py``.
+themselves are computed by the pure functions of ``ivr/domain/reports.py``.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 
 from redis.asyncio import Redis
 
-from ivr.reports import (
+from ivr.domain.reports import (
     UNKNOWN_TIER,
     CallRow,
     DayPoint,

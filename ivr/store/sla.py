@@ -15,7 +15,11 @@ from typing import cast
 
 from redis.asyncio import Redis
 
+from ivr.domain.records import TicketStatus
+from ivr.domain.sla import elapsed_share
 from ivr.store import keys
+from ivr.store.calendar import CalendarStore
+from ivr.store.tickets import TicketStore
 
 # KEYS: ticket hash, ticket's SLA hash. ARGV: mark label, JSON record.
 # 1 claimed, 0 the ticket is no longer open, 2 already raised, -1 no such ticket.
@@ -131,3 +135,51 @@ class SlaStore:
         raw = cast(dict[str, str], await self._redis.hgetall(keys.ticket_sla(number)))
         found = [alert_from(json.loads(item)) for item in raw.values()]
         return sorted(found, key=lambda a: a.share)
+
+
+@dataclass(frozen=True, slots=True)
+class SlaStanding:
+    """Where one watched ticket stands on its SLA clock (for the live page)."""
+
+    ticket: str
+    tier: str
+    emergency: bool
+    reseller: str
+    host_id: str
+    end_customer: str
+    created: dt.datetime
+    due: dt.datetime
+    elapsed_share: float  # on the tier's clock; 1 or more: due time passed
+    seconds_left: float  # real time to the due time; negative when late
+    alerts: tuple[str, ...]  # labels raised so far
+
+
+async def sla_standings(
+    redis: Redis, tickets: TicketStore, calendars: CalendarStore, now: dt.datetime
+) -> list[SlaStanding]:
+    """Every open, watched ticket with its SLA elapsed, most urgent first (the live page)."""
+    store = SlaStore(redis)
+    found: list[SlaStanding] = []
+    for number in await store.watched():
+        ticket = await tickets.get(number)
+        if ticket is None or ticket.status is not TicketStatus.OPEN:
+            continue
+        calendar = await calendars.calendar(ticket.created)
+        found.append(
+            SlaStanding(
+                ticket=ticket.number,
+                tier=ticket.tier.value,
+                emergency=ticket.emergency,
+                reseller=ticket.reseller_account,
+                host_id=ticket.host_id,
+                end_customer=ticket.end_customer,
+                created=ticket.created,
+                due=ticket.sla_due,
+                elapsed_share=elapsed_share(
+                    calendar, ticket.tier, ticket.created, ticket.sla_due, now
+                ),
+                seconds_left=(ticket.sla_due - now).total_seconds(),
+                alerts=tuple(sorted(await store.raised(number))),
+            )
+        )
+    return sorted(found, key=lambda s: (s.seconds_left, not s.emergency))

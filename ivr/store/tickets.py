@@ -22,8 +22,8 @@ from redis.typing import EncodableT, FieldT
 
 from ivr.domain.records import OnCallState, Ticket, TicketStatus, Tier
 from ivr.domain.ticket_events import (
-    Change,
     EventKind,
+    TicketChange,
     TicketEvent,
     Verdict,
     decide_accept,
@@ -145,7 +145,7 @@ class ChangeResult:
     ticket: Ticket | None
 
 
-Decide = Callable[[Ticket, int], Change | Verdict]
+Decide = Callable[[Ticket, int], TicketChange | Verdict]
 AlsoWrite = Callable[[Pipeline, Ticket], None]
 
 
@@ -221,7 +221,7 @@ class TicketStore:
             pipe.hset(keys.ticket(ticket.number), mapping=fields | {"events": "1"})
             pipe.zadd(keys.TICKETS, {ticket.number: new.created.timestamp()})
             # Into the SLA watch, due for its first look at once: the watch works out
-            # the ticket's marks on its tier's clock (ivr/sla_watch.py).
+            # the ticket's marks on its tier's clock (ivr/workers/sla_watch.py).
             pipe.zadd(keys.SLA_WATCH, {ticket.number: new.created.timestamp()})
             if callback_at is not None:
                 pipe.zadd(keys.CALLBACKS, {ticket.number: callback_at.timestamp()})
@@ -365,10 +365,10 @@ class TicketStore:
     async def mark_unaccepted(self, number: str, repage_at: dt.datetime) -> None:
         """Nobody accepted: mark it and schedule the re-paging (one transaction)."""
 
-        def unaccepted(_ticket: Ticket, seq: int) -> Change:
+        def unaccepted(_ticket: Ticket, seq: int) -> TicketChange:
             fields = {"oncall_state": OnCallState.UNACCEPTED.value}
             event = TicketEvent(EventKind.ONCALL_UNACCEPTED, seq, repage_at, note="re-paging")
-            return Change(fields, event)
+            return TicketChange(fields, event)
 
         def schedule(pipe: Pipeline, ticket: Ticket) -> None:
             pipe.zadd(keys.REPAGE, {ticket.number: repage_at.timestamp()})

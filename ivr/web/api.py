@@ -14,9 +14,9 @@ from aiohttp import web
 
 from ivr.domain.records import Ticket
 from ivr.domain.ticket_events import Verdict
-from ivr.sla_watch import SlaStanding, sla_standings
 from ivr.store import keys
-from ivr.web.accounts import Role, check_name, check_password
+from ivr.store.accounts import UserRole, check_name, check_password
+from ivr.store.sla import SlaStanding, sla_standings
 from ivr.web.context import CALENDARS, CLOCK, LIVE, REDIS, RELAY, TICKETS
 from ivr.web.relay import sse
 from ivr.web.security import ACCOUNTS, Access, access, current_account
@@ -198,7 +198,7 @@ async def user_add(request: web.Request) -> web.StreamResponse:
     try:
         body = await request.json()
         name = check_name(str(body["name"]))
-        role = Role(str(body["role"]))
+        role = UserRole(str(body["role"]))
         password = check_password(str(body["password"]))
     except (ValueError, KeyError, TypeError) as exc:
         raise web.HTTPBadRequest(text=f"bad account: {exc}") from None

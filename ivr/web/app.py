@@ -11,19 +11,19 @@ import contextlib
 import json
 import logging
 from collections.abc import AsyncIterator
-from typing import TYPE_CHECKING
 
 from aiohttp import web
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
 from ivr.config import Settings
+from ivr.runtime.tasks import raise_if_cancelling
+from ivr.store.accounts import Accounts
 from ivr.store.calendar import CalendarRules, CalendarStore
 from ivr.store.live import LiveStore
 from ivr.store.tickets import TicketStore
-from ivr.tasks import raise_if_cancelling
-from ivr.web import api, ops, reports_view, tester, views
-from ivr.web.accounts import Accounts
+from ivr.tester.engine import CallTester
+from ivr.web import api, ops, reports_view, tester_view, views
 from ivr.web.context import (
     AMI_CONFIGURED,
     CALENDARS,
@@ -37,9 +37,6 @@ from ivr.web.context import (
 )
 from ivr.web.relay import Relay, sse
 from ivr.web.security import ACCOUNTS, SECURE_COOKIES, authenticate, security_headers
-
-if TYPE_CHECKING:
-    from ivr.call_tester import CallTester
 
 log = logging.getLogger("ivr.web")
 
@@ -56,7 +53,7 @@ ROUTES = [
     web.get("/static/dashboard.js", views.dashboard_js),
     web.get("/reports", reports_view.page),
     web.get("/reports/csv", reports_view.csv),
-    web.get("/tester", tester.tester),
+    web.get("/tester", tester_view.tester),
     web.get("/static/tester.js", views.tester_js),
     web.get("/api/me", api.me),
     web.get("/api/queues", api.queues),
@@ -67,7 +64,7 @@ ROUTES = [
     web.get("/api/callbacks", api.callbacks),
     web.get("/api/sla", api.sla),
     web.get("/api/reports", reports_view.api),
-    web.post("/api/tester/call", tester.call),
+    web.post("/api/tester/call", tester_view.call),
     web.get("/api/live", api.live),
     web.get("/api/users", api.users),
     web.post("/api/users", api.user_add),
@@ -101,7 +98,7 @@ def create_app(
     app[TIMEZONE] = settings.timezone
     app[CALENDARS] = CalendarStore(redis, CalendarRules.from_settings(settings))
     if call_tester is not None:
-        app[tester.TESTER] = call_tester
+        app[tester_view.TESTER] = call_tester
         app.on_cleanup.append(_close_tester)
     app.add_routes(ROUTES)
     app.cleanup_ctx.append(_relay_lifetime)
@@ -111,7 +108,7 @@ def create_app(
 
 
 async def _close_tester(app: web.Application) -> None:
-    await app[tester.TESTER].aclose()
+    await app[tester_view.TESTER].aclose()
 
 
 async def _end_streams(app: web.Application) -> None:

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from html import escape
 
-from ivr.reports import DayPoint, HourPoint
+from ivr.domain.reports import DayPoint, HourPoint
 
 WIDTH = 720
 HEIGHT = 262

@@ -15,8 +15,8 @@ import logging
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
+from ivr.runtime.tasks import raise_if_cancelling
 from ivr.store import keys
-from ivr.tasks import raise_if_cancelling
 
 log = logging.getLogger("ivr.web")
 

@@ -16,11 +16,11 @@ from typing import Any
 
 from aiohttp import web
 
-from ivr.report_csv import table_csv
-from ivr.reports import Table, series_tables
+from ivr.domain.report_csv import table_csv
+from ivr.domain.reports import Table, series_tables
 from ivr.store.report_data import ReportSeries, report_series, support_report
 from ivr.web.context import CLOCK, REDIS, TIMEZONE
-from ivr.web.report_pages import reports_page
+from ivr.web.reports_html import reports_page
 from ivr.web.security import Access, access, current_account, current_session
 
 MAX_DAYS = 366  # a year at most per request: the report reads every call of the range

@@ -20,7 +20,7 @@ from typing import Any, TypeVar
 
 from aiohttp import web
 
-from ivr.web.accounts import Account, Accounts, Role, Session
+from ivr.store.accounts import Account, Accounts, Session, UserRole
 
 log = logging.getLogger("ivr.web")
 
@@ -153,7 +153,7 @@ async def authenticate(request: web.Request, handler: Handler) -> web.StreamResp
             raise web.HTTPForbidden(text="missing or wrong CSRF token")
         request[SESSION] = session
         account = session.account
-    needed = Role.ADMIN if level is Access.ADMIN else Role.SUPERVISOR
+    needed = UserRole.ADMIN if level is Access.ADMIN else UserRole.SUPERVISOR
     if not account.role.allows(needed):
         raise web.HTTPForbidden(text="administrators only")
     request[ACCOUNT] = account

@@ -9,7 +9,7 @@ from importlib import resources
 
 from aiohttp import web
 
-from ivr.web.pages import dashboard_page, login_page
+from ivr.web.html import dashboard_page, login_page
 from ivr.web.security import (
     ACCOUNTS,
     LOGIN_COOKIE,

@@ -1,0 +1,78 @@
+"""``ivr call``: a simulated call against a running FastAGI service, printed as a dialogue."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import urllib.parse
+from collections.abc import Mapping
+from typing import TextIO
+
+from ivr.agi.simulator import CallResult, FakeAsterisk, SimulatedCall, Step
+from ivr.audio.catalogue import prompt_words
+from ivr.commands.common import fail
+from ivr.config import Settings
+from ivr.domain.times import parse_aware_time
+from ivr.domain.variables import Var
+from ivr.flows.prompts import sound_exists
+
+
+async def run(args: argparse.Namespace, settings: Settings, _stdin: TextIO) -> int:
+    """Place the call; print the dialogue (or ``--json``)."""
+    host = args.agi_host or ("127.0.0.1" if settings.agi_host == "0.0.0.0" else settings.agi_host)  # noqa: S104
+    port = args.agi_port if args.agi_port is not None else settings.agi_port
+    script = args.route
+    if args.at:
+        try:
+            parse_aware_time(args.at)
+        except ValueError as exc:
+            return fail(f"--at: {exc}", 2)
+        script += ("&" if "?" in script else "?") + urllib.parse.urlencode({"at": args.at})
+    call = SimulatedCall(
+        caller_id=args.caller,
+        dialed=args.to,
+        script=script,
+        answers=SimulatedCall.parse_dtmf(args.dtmf),
+        hangup_at=args.hangup_at,
+        sound_exists=sound_exists(settings.sounds_prefix),
+        strict=False,
+    )
+    try:
+        result = await FakeAsterisk(host, port).place(call)
+    except OSError as exc:
+        return fail(f"cannot reach the FastAGI server at {host}:{port}: {exc}")
+    if args.json:
+        print(json.dumps(call_json(result, prompt_words()), indent=2))
+    else:
+        _print_call(result)
+    return 0
+
+
+def call_json(result: CallResult, words: Mapping[str, str] | None = None) -> dict[str, object]:
+    """The ``ivr call --json`` object."""
+    variables = {k: v for k, v in result.variables.items() if k.startswith("IVR_")}
+    return {
+        "route": variables.get(Var.ROUTE.value, ""),
+        "fastagi_route": result.route,
+        "variables": variables,
+        "ticket": variables.get(Var.TICKET.value) or None,
+        "hung_up_by": result.hung_up_by or None,
+        "transcript": [_line(step, words or {}) for step in result.steps],
+        "problems": result.violations,
+    }
+
+
+def _line(step: Step, words: Mapping[str, str]) -> str:
+    """One transcript line, with the prompt's words when the catalogue has them."""
+    said = words.get(step.text.rsplit("/", 1)[-1]) if step.kind == "play" else None
+    return f'{step}  "{said}"' if said else str(step).rstrip()
+
+
+def _print_call(result: CallResult) -> None:
+    words = prompt_words()
+    for step in result.steps:
+        print(_line(step, words))
+    route = result.variables.get(Var.ROUTE.value, "(none: the dialplan falls back to the queue)")
+    print(f"-> route: {route}")
+    for problem in result.violations:
+        print(f"!! {problem}")

@@ -1,1 +1,0 @@
-"""Delivery of ticket events to the vendor's helpdesk webhook."""

@@ -1,0 +1,133 @@
+"""What a test call is, and what of it is shown: pure rules of the call tester.
+
+The request (caller, time, keys as ``ivr call --dtmf`` takes them), the keys
+copied into the scratch database, the transcript with the PIN hidden and where
+the call ends. The engine that runs the call is ``ivr.tester.engine``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from zoneinfo import ZoneInfo
+
+from ivr.agi.simulator import SimulatedCall, Step
+from ivr.domain.variables import Var
+from ivr.flows.prompts import Prompt
+from ivr.store import keys
+
+MAX_ANSWERS = 40
+MAX_ANSWER_KEYS = 32
+DEFAULT_DIALED = "2145565917"
+PIN_PROMPTS = frozenset({Prompt.ENTER_PIN.value, Prompt.ENTER_PIN_OR_STAR.value})
+HIDDEN = "(PIN hidden)"
+_ANSWER_RE = re.compile(r"^[0-9*#]*$")
+_CALLER_RE = re.compile(r"^\+?[0-9]{1,20}$")
+
+# Exactly what a call reads and never what it writes for later: the directory,
+# the registry, tickets (option 3 reads them), calendar and on-call keys.
+COPIED_KEYS = frozenset({
+    keys.RESELLERS, keys.SYSTEMS, keys.TICKETS, keys.TICKET_SEQUENCE,
+    keys.CALENDAR_CLOSURES, keys.CALENDAR_OPENINGS,
+    keys.ONCALL_ROTATION, keys.ONCALL_OVERRIDES,
+})  # fmt: skip
+_COPIED_PATTERN = re.compile(
+    "^(?:"
+    + "|".join(
+        re.escape(prefix) + tail
+        for prefix, tail in (
+            (keys.reseller(""), r"[^:]+"),
+            (keys.phone(""), r"[^:]+"),
+            (keys.system(""), r"[^:]+"),
+            (keys.ticket(""), r"[0-9]+"),
+        )
+    )
+    + ")$"
+)
+
+
+class TesterBusy(Exception):
+    """Another test call holds the scratch database."""
+
+
+class TesterUnavailable(Exception):
+    """The tester cannot run safely here (e.g. the scratch database is the production one)."""
+
+
+def copied(key: str) -> bool:
+    """Whether a production key is copied into the scratch database before a test call."""
+    return key in COPIED_KEYS or _COPIED_PATTERN.match(key) is not None
+
+
+@dataclass(frozen=True, slots=True)
+class TestCall:
+    """What the administrator asked for: who calls, when, and the keys pressed."""
+
+    __test__ = False  # not a pytest test class
+
+    caller_id: str
+    at: dt.datetime
+    answers: tuple[str | None, ...]
+    dialed: str = DEFAULT_DIALED
+
+
+def tester_time(text: str, tz: ZoneInfo) -> dt.datetime:
+    """A ``datetime-local`` value (``2026-11-25T22:00``) in the support centre's zone,
+    or an ISO time with its offset. Raises ValueError."""
+    try:
+        when = dt.datetime.fromisoformat(text.strip())
+    except ValueError:
+        raise ValueError("at: expected a date and time such as 2026-11-25T22:00") from None
+    return when if when.tzinfo is not None else when.replace(tzinfo=tz)
+
+
+def parse_test_call(body: object, tz: ZoneInfo) -> TestCall:
+    """The request body (``caller``, ``at``, ``dtmf`` as ``ivr call --dtmf`` takes it:
+    answers separated by one space, two spaces for a timeout). Raises ValueError."""
+    if not isinstance(body, Mapping):
+        raise ValueError("expected a JSON object")
+    caller = str(body.get("caller", "")).strip()
+    if not _CALLER_RE.match(caller):
+        raise ValueError("caller: expected a calling number of up to 20 digits")
+    at = tester_time(str(body.get("at", "")), tz)
+    dtmf = str(body.get("dtmf", ""))
+    answers = SimulatedCall.parse_dtmf(dtmf)
+    if len(answers) > MAX_ANSWERS:
+        raise ValueError(f"dtmf: at most {MAX_ANSWERS} answers")
+    for answer in answers:
+        if answer is not None and (len(answer) > MAX_ANSWER_KEYS or not _ANSWER_RE.match(answer)):
+            raise ValueError("dtmf: keys are 0-9, * and #, answers separated by spaces")
+    return TestCall(caller, at, tuple(answers))
+
+
+def transcript(steps: Sequence[Step], words: Mapping[str, str]) -> list[dict[str, str]]:
+    """What the caller heard and did, step by step; keys pressed at a PIN prompt hidden."""
+    out: list[dict[str, str]] = []
+    secret = False
+    for step in steps:
+        entry = {"kind": step.kind, "text": step.text}
+        if step.kind == "play":
+            prompt = step.text.rsplit("/", 1)[-1]
+            entry |= {"prompt": prompt, "words": words.get(prompt, "")}
+            secret = prompt in PIN_PROMPTS
+        elif step.kind == "input":
+            if secret and not step.text.startswith("(no key"):
+                entry["text"] = HIDDEN
+            secret = False
+        out.append(entry)
+    return out
+
+
+def call_end(variables: Mapping[str, str]) -> dict[str, str]:
+    """Where the call ends, from the variables the dialplan would act on."""
+    names = {
+        "route": Var.ROUTE, "queue": Var.QUEUE, "priority": Var.QUEUE_PRIORITY,
+        "ticket": Var.TICKET, "tier": Var.TIER, "reseller": Var.RESELLER,
+        "host_id": Var.HOST_ID, "oncall_dial": Var.ONCALL_DIAL, "sla_due": Var.SLA_DUE,
+    }  # fmt: skip
+    found = {name: variables.get(var.value, "") for name, var in names.items()}
+    if not found["route"]:
+        found["route"] = "queue (dialplan fallback: the service set no route)"
+    return found
