@@ -14,10 +14,9 @@ from collections.abc import AsyncIterator
 
 from aiohttp import web
 from redis.asyncio import Redis
-from redis.exceptions import RedisError
 
 from ivr.config import Settings
-from ivr.runtime.tasks import raise_if_cancelling
+from ivr.runtime.tasks import Retry, retry_forever
 from ivr.store.accounts import Accounts
 from ivr.store.calendar import CalendarRules, CalendarStore
 from ivr.store.live import LiveStore
@@ -127,17 +126,16 @@ async def watch_ami(live: LiveStore, relay: Relay, every: float = AMI_WATCH_SECO
     """Tell browsers when the AMI state changes without a message from the consumer
     (the consumer itself died: its heartbeat expires and the board goes stale)."""
     last: dict[str, object] | None = None
-    while True:
-        await asyncio.sleep(every)
-        try:
-            status = await live.ami_status()
-        except (RedisError, OSError) as exc:
-            raise_if_cancelling()
-            log.error("web: AMI state not read: %s", exc)
-            continue
+
+    async def look() -> None:
+        nonlocal last
+        status = await live.ami_status()
         if last is not None and status != last:
             relay.broadcast(sse(json.dumps({"kind": "ami", "ami": status})))
         last = status
+
+    await asyncio.sleep(every)
+    await retry_forever(look, name="web: AMI state watch", retry=Retry(every, every), logger=log)
 
 
 async def _relay_lifetime(app: web.Application) -> AsyncIterator[None]:

@@ -13,9 +13,8 @@ import contextlib
 import logging
 
 from redis.asyncio import Redis
-from redis.exceptions import RedisError
 
-from ivr.runtime.tasks import raise_if_cancelling
+from ivr.runtime.tasks import Retry, retry_forever
 from ivr.store import keys
 
 log = logging.getLogger("ivr.web")
@@ -52,6 +51,7 @@ class Relay:
         self.subscribed = asyncio.Event()
         self.delivered = 0
         self.dropped = 0
+        self._lost = False
 
     def add(self) -> Listener:
         """A new browser."""
@@ -84,24 +84,26 @@ class Relay:
 
     async def run(self) -> None:
         """Relay until cancelled; a lost Redis is retried and browsers told to resync."""
-        delay = RETRY_FIRST
-        while True:
-            pubsub = self._redis.pubsub(ignore_subscribe_messages=True)
-            try:
-                await pubsub.subscribe(keys.LIVE)
-                self.subscribed.set()
-                delay = RETRY_FIRST
-                async for message in pubsub.listen():
-                    if message.get("type") == "message":
-                        self.broadcast(sse(str(message["data"])))
-            except (RedisError, OSError) as exc:
-                raise_if_cancelling()
-                log.error("web: live updates interrupted (%s); retrying in %.1f s", exc, delay)
-            finally:
-                self.subscribed.clear()
-                with contextlib.suppress(Exception):
-                    await pubsub.aclose()  # type: ignore[no-untyped-call]
-            await asyncio.sleep(delay)
-            delay = min(delay * 2, RETRY_MAX)
-            # Whatever was published meanwhile is lost: browsers fetch a fresh board.
-            self.broadcast(RESYNC)
+        retry = Retry(every=0.0, first=RETRY_FIRST, most=RETRY_MAX)
+        await retry_forever(self._relay, name="web: live updates", retry=retry, logger=log)
+
+    async def _relay(self) -> None:
+        """Subscribe and hand every message on; after a lost link, browsers resync first
+        (whatever was published meanwhile is lost: they fetch a fresh board)."""
+        pubsub = self._redis.pubsub(ignore_subscribe_messages=True)
+        try:
+            await pubsub.subscribe(keys.LIVE)
+            self.subscribed.set()
+            if self._lost:
+                self.broadcast(RESYNC)
+                self._lost = False
+            async for message in pubsub.listen():
+                if message.get("type") == "message":
+                    self.broadcast(sse(str(message["data"])))
+        except BaseException:
+            self._lost = True
+            raise
+        finally:
+            self.subscribed.clear()
+            with contextlib.suppress(Exception):
+                await pubsub.aclose()  # type: ignore[no-untyped-call]

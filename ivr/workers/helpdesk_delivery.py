@@ -7,7 +7,6 @@ oldest first, so a ticket's events arrive in order while the helpdesk is up.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import time
 from collections.abc import Callable
@@ -23,6 +22,7 @@ from ivr.domain.helpdesk import (
     RetryPolicy,
     sign,
 )
+from ivr.runtime.tasks import Retry, retry_forever
 from ivr.store.outbox import Attempts, HelpdeskOutbox, OutboxEntry
 
 log = logging.getLogger("ivr.helpdesk")
@@ -38,11 +38,6 @@ class Webhook:
     url: str
     secret: str
     timeout_seconds: float = 10.0
-
-
-def _cancelling() -> bool:
-    task = asyncio.current_task()
-    return task is not None and task.cancelling() > 0
 
 
 def due_entries(
@@ -75,23 +70,21 @@ class Deliverer:
         """Deliver until cancelled; Redis outages are waited out, never fatal."""
         timeout = aiohttp.ClientTimeout(total=self._webhook.timeout_seconds)
         async with aiohttp.ClientSession(timeout=timeout) as session:
-            redis_down = False
-            while True:
+            grouped = False
+
+            async def deliver() -> None:
+                nonlocal grouped
                 try:
-                    await self._outbox.ensure_group()
-                    while not _cancelling():  # a library may have swallowed the cancel
-                        await self.step(session)
-                        if redis_down:
-                            log.info("helpdesk delivery: Redis is back")
-                            redis_down = False
-                    raise asyncio.CancelledError
-                except (RedisError, OSError) as exc:
-                    if _cancelling():
-                        raise  # a cancellation may surface as a connection error
-                    if not redis_down:
-                        log.warning("helpdesk delivery paused, Redis unreachable: %s", exc)
-                        redis_down = True
-                    await asyncio.sleep(REDIS_RETRY_SECONDS)
+                    if not grouped:  # again after an outage: Redis may have lost the group
+                        await self._outbox.ensure_group()
+                        grouped = True
+                    await self.step(session)
+                except (RedisError, OSError):
+                    grouped = False
+                    raise
+
+            retry = Retry(every=0.0, first=REDIS_RETRY_SECONDS)
+            await retry_forever(deliver, name="helpdesk delivery", retry=retry, logger=log)
 
     async def step(self, session: aiohttp.ClientSession) -> int:
         """Claim a dead consumer's entries, retry what is due, then take new ones: how many sent."""

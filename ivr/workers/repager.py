@@ -8,7 +8,6 @@ script removes the ticket from the schedule) or after the last allowed round.
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 import logging
 from collections.abc import Callable
@@ -16,12 +15,11 @@ from dataclasses import dataclass
 from typing import cast
 
 from redis.asyncio import Redis
-from redis.exceptions import RedisError
 
 from ivr.ami.originate import OriginateRequest, Originator
 from ivr.domain.oncall import chain_entry, chain_length
 from ivr.domain.variables import Var
-from ivr.runtime.tasks import raise_if_cancelling
+from ivr.runtime.tasks import Retry, retry_forever
 from ivr.store import keys
 from ivr.store.tickets import TicketStore
 
@@ -151,10 +149,6 @@ class Pager:
 
     async def run(self, interval: float = 5.0) -> None:
         """Tick forever (cancel to stop); a failed tick is logged and retried."""
-        while True:
-            try:
-                await self.tick()
-            except (RedisError, OSError) as exc:
-                raise_if_cancelling()
-                log.error("re-paging tick failed: %s", exc)
-            await asyncio.sleep(interval)
+        await retry_forever(
+            self.tick, name="re-paging", retry=Retry(every=interval, first=interval), logger=log
+        )

@@ -13,7 +13,6 @@ claimed atomically, so it is paged once even across restarts.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import dataclasses
 import datetime as dt
@@ -30,7 +29,7 @@ from ivr.domain.oncall import chain_entry, chain_length
 from ivr.domain.records import Ticket, TicketStatus
 from ivr.domain.sla import SlaMark, lateness, marks_due, sla_marks
 from ivr.domain.variables import Var
-from ivr.runtime.tasks import raise_if_cancelling
+from ivr.runtime.tasks import Retry, retry_forever
 from ivr.store import keys
 from ivr.store.calendar import CalendarStore
 from ivr.store.leader import Lease
@@ -242,13 +241,9 @@ class SlaWatcher:
     async def run(self, interval: float) -> None:
         """Tick forever (cancel to stop); a failed round is logged and retried."""
         try:
-            while True:
-                try:
-                    await self.tick()
-                except (RedisError, OSError) as exc:
-                    raise_if_cancelling()
-                    log.error("SLA watch round failed: %s", exc)
-                await asyncio.sleep(interval)
+            await retry_forever(
+                self.tick, name="SLA watch", retry=Retry(every=interval, first=interval), logger=log
+            )
         finally:
             # A clean stop hands the watch over at once instead of after the expiry.
             with contextlib.suppress(RedisError, OSError):
