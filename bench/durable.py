@@ -15,8 +15,8 @@ import time
 from redis.asyncio import Redis
 
 from bench.common import Figure, percentile, ratio, redis_server
-from ivr.domain.records import Tier
-from ivr.store.tickets import NewTicket, TicketStore
+from ivr.domain.records import NewTicket, Tier
+from ivr.store.tickets import TicketStore
 
 WRITES = 400
 

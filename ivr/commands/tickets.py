@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import json
 from typing import TextIO
 
 from ivr.commands.common import fail, open_services
 from ivr.config import Settings
-from ivr.domain.records import Ticket
+from ivr.domain.codec import to_json
 from ivr.domain.ticket_events import Verdict
 from ivr.runtime.clock import now_utc
 from ivr.store.outbox import dead_letters, redeliver
@@ -26,7 +25,7 @@ async def run(args: argparse.Namespace, settings: Settings, _stdin: TextIO) -> i
                 return fail(f"no ticket {args.number}")
             pages = await stores.tickets.pages(ticket.number)
             audit = await stores.tickets.audit(ticket.number)
-            data = ticket_json(ticket) | {"pages": pages, "audit": audit}
+            data = to_json(ticket) | {"pages": pages, "audit": audit}
             if args.show_json or args.json:
                 print(json.dumps(data, indent=2))
             else:
@@ -46,7 +45,7 @@ async def run(args: argparse.Namespace, settings: Settings, _stdin: TextIO) -> i
             return 0
         tickets = await stores.tickets.recent(args.limit)
     if args.json:
-        print(json.dumps([ticket_json(t) for t in tickets], indent=2))
+        print(json.dumps([to_json(t) for t in tickets], indent=2))
         return 0
     if not tickets:
         print("no tickets")
@@ -89,11 +88,3 @@ async def _ticket_change(settings: Settings, args: argparse.Namespace) -> int:
     done = "now" if result.verdict is Verdict.CHANGED else "already"
     print(f"ticket {args.number} {done} {status}")
     return 0
-
-
-def ticket_json(ticket: Ticket) -> dict[str, object]:
-    """A ticket as JSON-ready data (dates in ISO 8601)."""
-    out: dict[str, object] = {}
-    for key, value in dataclasses.asdict(ticket).items():
-        out[key] = value.isoformat() if hasattr(value, "isoformat") else value
-    return out

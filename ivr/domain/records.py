@@ -10,6 +10,8 @@ import re
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+from ivr.domain.codec import fields_of
+
 ACCOUNT_RE = re.compile(r"^[0-9]{3,12}$")
 HOST_ID_RE = re.compile(r"^[0-9]{3,16}$")
 PIN_RE = re.compile(r"^[0-9]{4,12}$")
@@ -112,11 +114,14 @@ class System:
         return day <= self.support_expires
 
 
-@dataclass(frozen=True, slots=True)
-class Ticket:
-    """A trouble ticket opened by a call."""
+@dataclass(frozen=True, slots=True, kw_only=True)
+class NewTicket:
+    """What a call opens: everything a ticket holds before the store numbers it.
 
-    number: str
+    Every field of a ticket is declared once, here or in ``Ticket``; the codec of
+    ``ivr.domain.codec`` stores, journals and shows it with no other edit.
+    """
+
     created: dt.datetime
     reseller_account: str
     host_id: str
@@ -128,7 +133,18 @@ class Ticket:
     title: str
     sla_due: dt.datetime
     call_id: str
-    scenario: str = ""
+    scenario: str = ""  # the caller's recorded description (a sound file reference)
+
+    def numbered(self, number: str) -> Ticket:
+        """The open ticket with its allocated number."""
+        return Ticket(number=number, **fields_of(self))
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Ticket(NewTicket):
+    """A trouble ticket: what the call opened, its number, and where it stands."""
+
+    number: str
     status: TicketStatus = TicketStatus.OPEN
     acknowledged_by: str = ""
     acknowledged_at: dt.datetime | None = None

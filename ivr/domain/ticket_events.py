@@ -12,6 +12,7 @@ import datetime as dt
 from dataclasses import dataclass
 from enum import StrEnum
 
+from ivr.domain.codec import to_json
 from ivr.domain.records import OnCallState, Ticket, TicketStatus
 
 
@@ -139,7 +140,8 @@ def decide_repeat_call(
 
 
 def helpdesk_payload(ticket: Ticket, event: TicketEvent) -> dict[str, object]:
-    """The JSON object the helpdesk webhook receives for one event."""
+    """The JSON object the helpdesk webhook receives for one event: the event and the
+    whole ticket after it (every field of ``Ticket``, times in ISO 8601)."""
     return {
         "idempotency_key": idempotency_key(ticket.number, event.seq),
         "event": event.kind.value,
@@ -147,29 +149,5 @@ def helpdesk_payload(ticket: Ticket, event: TicketEvent) -> dict[str, object]:
         "event_at": event.at.isoformat(),
         "by": event.by,
         "note": event.note,
-        "ticket": {
-            "number": ticket.number,
-            "title": ticket.title,
-            "status": ticket.status.value,
-            "created": ticket.created.isoformat(),
-            "reseller_account": ticket.reseller_account,
-            "end_customer": ticket.end_customer,
-            "system_type": ticket.system_type,
-            "host_id": ticket.host_id,
-            "software_release": ticket.software_release,
-            "scenario": ticket.scenario,
-            "emergency": ticket.emergency,
-            "tier": ticket.tier.value,
-            "sla_due": ticket.sla_due.isoformat(),
-            "call_id": ticket.call_id,
-            "acknowledged_by": ticket.acknowledged_by,
-            "acknowledged_at": _iso(ticket.acknowledged_at),
-            "resolved_by": ticket.resolved_by,
-            "resolved_at": _iso(ticket.resolved_at),
-            "repeat_calls": ticket.repeat_calls,
-        },
+        "ticket": to_json(ticket),
     }
-
-
-def _iso(when: dt.datetime | None) -> str | None:
-    return when.isoformat() if when is not None else None

@@ -22,6 +22,7 @@ from ivr.domain.records import (
     EMERGENCY_TITLE,
     NORMAL_TITLE,
     CallRecord,
+    NewTicket,
     Route,
     System,
     Ticket,
@@ -35,7 +36,6 @@ from ivr.domain.variables import MAX_ONCALL_STEPS, ONCALL_DIALS, ONCALL_TIMEOUTS
 from ivr.flows.channel import CallHungUp, Channel, ChannelFailure
 from ivr.flows.prompts import Prompt
 from ivr.store.stores import Stores
-from ivr.store.tickets import NewTicket
 
 log = logging.getLogger("ivr.flows.support_line")
 

@@ -23,10 +23,10 @@ import logging
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
-from ivr.domain.records import Ticket, Tier
-from ivr.store.tickets import NewTicket, TicketStore
+from ivr.domain.codec import from_json, to_json
+from ivr.domain.records import NewTicket, Ticket
+from ivr.store.tickets import TicketStore
 
 log = logging.getLogger("ivr.journal")
 
@@ -36,40 +36,6 @@ FILE_NAME = "tickets.journal"
 def journal_number(worker_id: int, seq: int) -> str:
     """The number of a journal ticket: never one Redis allocates (leading zero)."""
     return f"0{worker_id:02d}{seq:04d}"
-
-
-def _new_to_json(new: NewTicket) -> dict[str, Any]:
-    return {
-        "created": new.created.isoformat(),
-        "reseller_account": new.reseller_account,
-        "host_id": new.host_id,
-        "end_customer": new.end_customer,
-        "system_type": new.system_type,
-        "software_release": new.software_release,
-        "tier": new.tier.value,
-        "emergency": new.emergency,
-        "title": new.title,
-        "sla_due": new.sla_due.isoformat(),
-        "call_id": new.call_id,
-        "scenario": new.scenario,
-    }
-
-
-def _new_from_json(data: dict[str, Any]) -> NewTicket:
-    return NewTicket(
-        created=dt.datetime.fromisoformat(data["created"]),
-        reseller_account=data["reseller_account"],
-        host_id=data["host_id"],
-        end_customer=data["end_customer"],
-        system_type=data["system_type"],
-        software_release=data["software_release"],
-        tier=Tier(data["tier"]),
-        emergency=bool(data["emergency"]),
-        title=data["title"],
-        sla_due=dt.datetime.fromisoformat(data["sla_due"]),
-        call_id=data["call_id"],
-        scenario=data.get("scenario", ""),
-    )
 
 
 @dataclass(slots=True)
@@ -99,7 +65,7 @@ def _parse(text: str, worker_id: int) -> _State:
             callback = entry.get("callback_at")
             state.pending[number] = _Pending(
                 number,
-                _new_from_json(entry["ticket"]),
+                from_json(NewTicket, entry["ticket"]),
                 dt.datetime.fromisoformat(callback) if callback else None,
             )
             if number.startswith(prefix):
@@ -147,7 +113,7 @@ class TicketJournal:
             line = {
                 "type": "ticket",
                 "number": number,
-                "ticket": _new_to_json(new),
+                "ticket": to_json(new),
                 "callback_at": callback_at.isoformat() if callback_at else None,
             }
             await asyncio.to_thread(_append_synced, self.path, json.dumps(line, sort_keys=True))

@@ -12,7 +12,7 @@ from typing import Any, cast
 
 from aiohttp import web
 
-from ivr.domain.records import Ticket
+from ivr.domain.codec import to_json
 from ivr.domain.ticket_events import Verdict
 from ivr.store import keys
 from ivr.store.accounts import UserRole, check_name, check_password
@@ -39,15 +39,6 @@ def _limit(request: web.Request, default: int = 100) -> int:
     return max(1, min(value, MAX_LIMIT))
 
 
-def ticket_json(ticket: Ticket) -> dict[str, Any]:
-    """A ticket as the API shows it (tickets hold no secrets)."""
-    out = dataclasses.asdict(ticket)
-    for name, value in out.items():
-        if isinstance(value, dt.datetime):
-            out[name] = value.isoformat()
-    return out
-
-
 @access(Access.SUPERVISOR)
 async def queues(request: web.Request) -> web.StreamResponse:
     """Every queue: waiting callers (with reseller, tier, Host ID, SLA), agents, today's figures."""
@@ -58,7 +49,7 @@ async def queues(request: web.Request) -> web.StreamResponse:
 async def tickets(request: web.Request) -> web.StreamResponse:
     """The newest tickets first (``?limit=``, at most 500)."""
     found = await request.app[TICKETS].recent(_limit(request))
-    return _json({"tickets": [ticket_json(t) for t in found]})
+    return _json({"tickets": [to_json(t) for t in found]})
 
 
 @access(Access.SUPERVISOR)
@@ -71,7 +62,7 @@ async def ticket(request: web.Request) -> web.StreamResponse:
     found = await store.get(number)
     if found is None:
         raise web.HTTPNotFound(text=f"no ticket {number}")
-    return _json({"ticket": ticket_json(found), "pages": await store.pages(number),
+    return _json({"ticket": to_json(found), "pages": await store.pages(number),
                   "audit": await store.audit(number)})  # fmt: skip
 
 
@@ -98,7 +89,7 @@ async def _change(request: web.Request, verb: str) -> web.StreamResponse:
     if result.verdict is Verdict.REFUSED:
         raise web.HTTPConflict(text=f"ticket {number} is {result.ticket.status.value}")
     log.info("web: ticket %s %s by %s (%s)", number, verb, by, result.verdict.value)
-    return _json({"verdict": result.verdict.value, "ticket": ticket_json(result.ticket)})
+    return _json({"verdict": result.verdict.value, "ticket": to_json(result.ticket)})
 
 
 @access(Access.ADMIN)

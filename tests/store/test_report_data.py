@@ -12,7 +12,7 @@ import pytest
 from redis.asyncio import Redis
 
 from ivr.cli import main
-from ivr.domain.records import CallRecord, Tier
+from ivr.domain.records import CallRecord, NewTicket, Tier
 from ivr.domain.report_csv import safe_cell, table_csv, tables_csv
 from ivr.domain.reports import (
     SlaCompliance,
@@ -24,7 +24,6 @@ from ivr.domain.reports import (
 from ivr.store import keys
 from ivr.store.report_data import report_series, support_report
 from ivr.store.stores import Stores
-from ivr.store.tickets import NewTicket
 from tests.support.harness import CHICAGO
 
 TUE, WED = dt.date(2026, 11, 24), dt.date(2026, 11, 25)

@@ -311,8 +311,11 @@ async def test_tickets_acknowledged_and_resolved_through_the_api(web: Web, store
 
 
 def _ticket() -> Any:
-    from ivr.domain.records import EMERGENCY_TITLE, Tier  # noqa: PLC0415
-    from ivr.store.tickets import NewTicket  # noqa: PLC0415
+    from ivr.domain.records import (  # noqa: PLC0415
+        EMERGENCY_TITLE,
+        NewTicket,
+        Tier,
+    )
 
     return NewTicket(
         created=OPEN_HOURS, reseller_account="1001", host_id="234567", end_customer="Contoso",

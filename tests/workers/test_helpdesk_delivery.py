@@ -10,10 +10,10 @@ from redis.asyncio import Redis
 
 from ivr.cli import main
 from ivr.domain.helpdesk import RetryPolicy, sign, verify
-from ivr.domain.records import Tier
+from ivr.domain.records import NewTicket, Tier
 from ivr.store import keys
 from ivr.store.outbox import Attempts, HelpdeskOutbox, OutboxEntry, dead_letters
-from ivr.store.tickets import NewTicket, TicketStore
+from ivr.store.tickets import TicketStore
 from ivr.workers.helpdesk_delivery import Deliverer, Webhook, due_entries
 from tests.support.harness import OPEN_HOURS, wait_for
 from tests.support.helpdesk_receiver import SECRET, Receiver, eventually

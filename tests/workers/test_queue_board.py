@@ -240,8 +240,11 @@ async def test_link_cut_mid_event_list_recovers(
 
 
 def _new_ticket() -> Any:
-    from ivr.domain.records import EMERGENCY_TITLE, Tier  # noqa: PLC0415
-    from ivr.store.tickets import NewTicket  # noqa: PLC0415
+    from ivr.domain.records import (  # noqa: PLC0415
+        EMERGENCY_TITLE,
+        NewTicket,
+        Tier,
+    )
 
     return NewTicket(
         created=OPEN_HOURS, reseller_account="1001", host_id="234567", end_customer="Contoso",

@@ -14,13 +14,12 @@ from redis.asyncio.client import PubSub
 from ivr.ami.originate import AmiOriginator
 from ivr.app import start_sla_watch
 from ivr.config import Settings
-from ivr.domain.records import Tier
+from ivr.domain.records import NewTicket, Tier
 from ivr.runtime.tasks import stop_task
 from ivr.store import keys
 from ivr.store.leader import Lease
 from ivr.store.sla import SlaStore, sla_standings
 from ivr.store.stores import Stores
-from ivr.store.tickets import NewTicket
 from ivr.workers.sla_watch import SlaPolicy, SlaWatcher
 from tests.support.fake_ami import FakeAmi, originator_on_fake
 from tests.support.harness import CHICAGO, Clock
