@@ -23,7 +23,7 @@ async def run(args: argparse.Namespace, settings: Settings, _stdin: TextIO) -> i
             ticket = await stores.tickets.get(args.number)
             if ticket is None:
                 return fail(f"no ticket {args.number}")
-            pages = await stores.tickets.pages(ticket.number)
+            pages = await stores.tickets.paging_log(ticket.number)
             audit = await stores.tickets.audit(ticket.number)
             data = to_json(ticket) | {"pages": pages, "audit": audit}
             if args.show_json or args.json:

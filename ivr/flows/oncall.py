@@ -107,7 +107,7 @@ class OnCallAccept:
             "outcome": outcome,
         }
         try:
-            await self._tickets.log_page(number, entry)
+            await self._tickets.log_paging(number, entry)
         except (RedisError, OSError) as exc:
             log.error("ticket %s page attempt not logged: %s", number, exc)
 

@@ -59,7 +59,7 @@ def ticket(number: str) -> str:
     return f"{PREFIX}:ticket:{number}"
 
 
-def ticket_pages(number: str) -> str:
+def ticket_paging_log(number: str) -> str:
     """List of a ticket's paging attempts (JSON entries)."""
     return f"{PREFIX}:ticket:{number}:pages"
 

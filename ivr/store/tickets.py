@@ -335,11 +335,11 @@ class TicketStore:
         """The JSON chain stored with the ticket ("" when it never went on-call)."""
         return cast(str, await self._redis.hget(keys.ticket(number), "oncall_chain") or "")
 
-    async def log_page(self, number: str, entry: dict[str, str]) -> None:
+    async def log_paging(self, number: str, entry: dict[str, str]) -> None:
         """Append one paging attempt (who, when, how it ended) to the ticket's log."""
-        await self._redis.rpush(keys.ticket_pages(number), json.dumps(entry, sort_keys=True))
+        await self._redis.rpush(keys.ticket_paging_log(number), json.dumps(entry, sort_keys=True))
 
-    async def pages(self, number: str) -> list[dict[str, str]]:
+    async def paging_log(self, number: str) -> list[dict[str, str]]:
         """Every paging attempt of a ticket, oldest first."""
-        raw = cast(list[str], await self._redis.lrange(keys.ticket_pages(number), 0, -1))
+        raw = cast(list[str], await self._redis.lrange(keys.ticket_paging_log(number), 0, -1))
         return [json.loads(item) for item in raw]

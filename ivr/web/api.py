@@ -62,7 +62,7 @@ async def ticket(request: web.Request) -> web.StreamResponse:
     found = await store.get(number)
     if found is None:
         raise web.HTTPNotFound(text=f"no ticket {number}")
-    return _json({"ticket": to_json(found), "pages": await store.pages(number),
+    return _json({"ticket": to_json(found), "pages": await store.paging_log(number),
                   "audit": await store.audit(number)})  # fmt: skip
 
 

@@ -141,7 +141,7 @@ class Pager:
     async def _note(
         self, number: str, now: dt.datetime, round_: str, step: str, engineer: str, outcome: str
     ) -> None:
-        await self._tickets.log_page(
+        await self._tickets.log_paging(
             number,
             {"at": now.isoformat(), "round": round_, "step": step, "engineer": engineer,
              "outcome": outcome, "via": "originate"},

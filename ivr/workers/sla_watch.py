@@ -231,7 +231,7 @@ class SlaWatcher:
                 )
             )
             outcome = "paged" if ok else "originate failed"
-        await self._tickets.log_page(
+        await self._tickets.log_paging(
             ticket.number,
             {"at": alert.at.isoformat(), "round": SLA_PAGE_ROUND, "step": target.step,
              "engineer": target.name, "outcome": outcome, "via": f"sla {alert.label}"},

@@ -87,7 +87,7 @@ async def test_second_engineer_accepts(line: Line, after_hours: Stores) -> None:
     assert (ticket.acknowledged_by, ticket.status) == ("Ben Okafor", TicketStatus.ACKNOWLEDGED)
     assert ticket.acknowledged_at == AFTER_HOURS
     assert ticket.oncall_state == OnCallState.ACCEPTED.value
-    pages = await after_hours.tickets.pages(number)
+    pages = await after_hours.tickets.paging_log(number)
     assert [(p["engineer"], p["outcome"]) for p in pages] == [
         ("Ana Ruiz", "declined"),
         ("Ben Okafor", "accepted"),
@@ -119,7 +119,7 @@ async def test_nobody_accepts_caller_leaves_message(
     assert ticket is not None
     assert ticket.oncall_state == OnCallState.UNACCEPTED.value
     assert await redis.zscore(keys.REPAGE, number) is not None
-    outcomes = [p["outcome"] for p in await after_hours.tickets.pages(number)]
+    outcomes = [p["outcome"] for p in await after_hours.tickets.paging_log(number)]
     assert outcomes == ["no-answer", "no-answer", "no-answer"]
 
 
@@ -178,7 +178,7 @@ async def test_repaging_rounds_are_bounded_and_recorded(
         [f"IVR_TICKET={number}", "IVR_ONCALL_STEP=1", "IVR_PAGE_ROUND=1"]
     )
     assert first["Timeout"] == ["30000"]
-    pages = [p for p in await after_hours.tickets.pages(number) if p.get("via") == "originate"]
+    pages = [p for p in await after_hours.tickets.paging_log(number) if p.get("via") == "originate"]
     assert [p["outcome"] for p in pages] == ["paged"] * 6 + ["gave up: rounds used up"]
     assert await redis.zscore(keys.REPAGE, number) is None
     assert "s3cret-for-tests" not in caplog.text
@@ -224,6 +224,6 @@ async def test_refused_originate_is_recorded(
     clock.now += dt.timedelta(minutes=5)
     caplog.set_level(logging.INFO)
     assert await pager.tick() == 0
-    pages = await after_hours.tickets.pages(number)
+    pages = await after_hours.tickets.paging_log(number)
     assert pages[-1]["outcome"] == "originate failed"
     assert "refused" in caplog.text

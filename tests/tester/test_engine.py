@@ -78,7 +78,7 @@ def test_copied_keys_are_the_reference_data() -> None:
                 keys.ONCALL_ROTATION, keys.CALENDAR_CLOSURES):  # fmt: skip
         assert copied(key), key
     for key in (keys.lock_account("1001"), keys.pin_failures_caller("2145550100"),
-                keys.call("1.2"), keys.CALLS, keys.ticket_pages("10001"), keys.SLA_WATCH,
+                keys.call("1.2"), keys.CALLS, keys.ticket_paging_log("10001"), keys.SLA_WATCH,
                 keys.user("ada"), keys.web_session("x"), keys.AUDIT):  # fmt: skip
         assert not copied(key), key
 

@@ -173,7 +173,7 @@ async def test_emergency_pages_the_manager_once_per_mark(
     )
     alerts = await SlaStore(stores.redis).alerts(number)
     assert [a.paged for a in alerts] == ["support manager: paged"] * 3
-    log = [p for p in await stores.tickets.pages(number) if p["round"] == "sla"]
+    log = [p for p in await stores.tickets.paging_log(number) if p["round"] == "sla"]
     assert [p["via"] for p in log] == ["sla 50%", "sla 80%", "sla breach"]
 
 
