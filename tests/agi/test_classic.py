@@ -47,7 +47,8 @@ from ivr.domain.records import Ticket
 from ivr.flows.prompts import sound_exists
 from ivr.flows.routes import ONCALL_ACCEPT, ONCALL_MESSAGE, SUPPORT_LINE
 from ivr.store.stores import Stores
-from tests.dialplan.test_dialplan import (
+from tests.support.dialplan import (
+    DIALPLAN,
     HARMLESS_WRAPPER_HINTS,
     LINT_LINE,
     Contexts,
@@ -62,7 +63,6 @@ ROOT = Path(__file__).resolve().parents[2]
 SCRIPTS = ROOT / "agi_scripts"
 SUPPORT_LINE_SCRIPT = SCRIPTS / f"{SUPPORT_LINE}.py"
 ONCALL_ACCEPT_SCRIPT = SCRIPTS / f"{ONCALL_ACCEPT}.py"
-FASTAGI_DIALPLAN = ROOT / "dialplan" / "support-line.conf"
 SCRIPT_DIALPLAN = ROOT / "dialplan" / "support-line-agi.conf"
 
 EMERGENCY_CALL = "1 1001# 2468# 123456# 1 #"
@@ -616,7 +616,7 @@ def test_scripts_are_executable_and_name_routes() -> None:
 def test_asterisklint_reports_nothing_with_both_dialplans(tmp_path: Path) -> None:
     """Both dialplans included together: no asterisklint message but known wrapper hints."""
     assert asterisklint().is_file(), "asterisklint is not installed: run ./scripts/setup.sh"
-    wrapper = write_wrapper(tmp_path, FASTAGI_DIALPLAN, SCRIPT_DIALPLAN)
+    wrapper = write_wrapper(tmp_path, DIALPLAN, SCRIPT_DIALPLAN)
     result = run_lint("dialplan-check", wrapper)
     assert result.stdout == ""
     unexpected = [
@@ -703,7 +703,7 @@ def without_unused_labels_and_notes(flat: Flat) -> Flat:
 
 def test_script_dialplan_handles_routes_exactly_as_the_fastagi_one() -> None:
     """Step for step the FastAGI dialplan, but AGI(route.py,query) and -agi context names."""
-    fastagi = parse_dialplan(FASTAGI_DIALPLAN.read_text(encoding="utf-8"))
+    fastagi = parse_dialplan(DIALPLAN.read_text(encoding="utf-8"))
     script = parse_dialplan(SCRIPT_DIALPLAN.read_text(encoding="utf-8"))
     assert without_unused_labels_and_notes(flatten(script)) == without_unused_labels_and_notes(
         as_script_variant(fastagi)
