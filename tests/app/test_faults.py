@@ -24,9 +24,9 @@ from pathlib import Path
 import pytest
 from redis.asyncio import Redis
 
-from bench.load import rss_kb
 from ivr.agi.simulator import CallResult, FakeAsterisk, SimulatedCall
 from ivr.flows.prompts import sound_exists
+from ivr.tester.load import rss_kb
 from tests.support.calls import EMERGENCY, played
 from tests.support.harness import free_port
 from tests.support.pin_guard import PinGuard
