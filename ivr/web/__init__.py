@@ -1,0 +1,10 @@
+"""The supervisors' web app: the live queue board, reports, the call tester page, health.
+
+``app`` builds the aiohttp application, its route table and its lifetime; ``views``
+and ``html`` are the sign-in page and the dashboard shell; ``api`` the JSON API and
+the live event stream that ``relay`` fans out from Redis; ``reports_view``,
+``reports_html`` and ``charts`` the reports; ``tester_view`` the administrators'
+call tester; ``ops`` the health check and metrics; ``security`` who may use which
+route; ``context`` what the handlers share. Part of ``ivr serve``, or alone as
+``ivr web``. Imports ``tester``, ``store`` and the rooms below, never ``workers``.
+"""

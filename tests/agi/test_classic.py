@@ -47,7 +47,9 @@ from ivr.domain.records import Ticket
 from ivr.flows.prompts import sound_exists
 from ivr.flows.routes import ONCALL_ACCEPT, ONCALL_MESSAGE, SUPPORT_LINE
 from ivr.store.stores import Stores
-from tests.dialplan.test_dialplan import (
+from tests.support.calls import EMERGENCY, UNKNOWN_CALLER
+from tests.support.dialplan import (
+    DIALPLAN,
     HARMLESS_WRAPPER_HINTS,
     LINT_LINE,
     Contexts,
@@ -62,11 +64,8 @@ ROOT = Path(__file__).resolve().parents[2]
 SCRIPTS = ROOT / "agi_scripts"
 SUPPORT_LINE_SCRIPT = SCRIPTS / f"{SUPPORT_LINE}.py"
 ONCALL_ACCEPT_SCRIPT = SCRIPTS / f"{ONCALL_ACCEPT}.py"
-FASTAGI_DIALPLAN = ROOT / "dialplan" / "support-line.conf"
 SCRIPT_DIALPLAN = ROOT / "dialplan" / "support-line-agi.conf"
 
-EMERGENCY_CALL = "1 1001# 2468# 123456# 1 #"
-UNKNOWN_CALLER = "9725550199"  # in no reseller's phone list: account and PIN are asked
 CONVERSATION_TIMEOUT = 30.0
 EXIT_TIMEOUT = 15.0
 # Well under the command timeout (30 s plus the prompt's own time): a hang-up must
@@ -451,7 +450,7 @@ async def test_emergency_call_gives_the_same_variables_and_ticket_as_fastagi(
 ) -> None:
     """The same call over FastAGI and through the script: same variables, commands and ticket."""
     clock.now = when
-    fast = await line.call(EMERGENCY_CALL, UNKNOWN_CALLER)
+    fast = await line.call(EMERGENCY, UNKNOWN_CALLER)
     fast_ticket = await stores.tickets.get(fast.variables["IVR_TICKET"])
     # An open emergency for the Host ID would take the script's call as a repeat call.
     await stores.tickets.resolve(fast.variables["IVR_TICKET"], "test", when)
@@ -459,7 +458,7 @@ async def test_emergency_call_gives_the_same_variables_and_ticket_as_fastagi(
     environ = script_environ(
         redis_url, tmp_path, IVR_FIXED_NOW=when.isoformat(), IVR_LOG_LEVEL="DEBUG"
     )
-    run = await run_script(SUPPORT_LINE_SCRIPT, environ, tmp_path, strict_call(EMERGENCY_CALL))
+    run = await run_script(SUPPORT_LINE_SCRIPT, environ, tmp_path, strict_call(EMERGENCY))
     assert_clean(run)
     assert "pyst2: " in run.stderr  # pyst2's own output went to the log, not stdout
     assert run.result.hung_up_by == ""  # returned to the dialplan
@@ -495,7 +494,7 @@ async def test_hang_up_mid_call_ends_the_script_and_writes_the_record(
     stores: Stores, redis_url: str, tmp_path: Path, how: HangUp
 ) -> None:
     """However the hang-up arrives, the script exits 0 at once and records outcome hangup."""
-    call = strict_call(EMERGENCY_CALL, hangup_at=HANG_UP_AT)
+    call = strict_call(EMERGENCY, hangup_at=HANG_UP_AT)
     run = await run_script(
         SUPPORT_LINE_SCRIPT, script_environ(redis_url, tmp_path), tmp_path, call, hang_up=how
     )
@@ -518,7 +517,7 @@ async def test_broken_stdout_is_a_hang_up_without_traceback(
         SUPPORT_LINE_SCRIPT,
         script_environ(redis_url, tmp_path),
         tmp_path,
-        strict_call(EMERGENCY_CALL),
+        strict_call(EMERGENCY),
         break_stdout_after=2,
     )
     assert_clean(run)
@@ -534,7 +533,7 @@ async def test_unanswered_command_times_out_and_the_call_is_recorded(
     """Asterisk never answering: the command timeout ends the script, exit 0, outcome error."""
     environ = script_environ(redis_url, tmp_path, IVR_AGI_COMMAND_TIMEOUT="1")
     run = await run_script(
-        SUPPORT_LINE_SCRIPT, environ, tmp_path, strict_call(EMERGENCY_CALL), silent_from=0
+        SUPPORT_LINE_SCRIPT, environ, tmp_path, strict_call(EMERGENCY), silent_from=0
     )
     assert_clean(run)
     assert run.seconds < HANG_UP_SECONDS, run.seconds
@@ -551,7 +550,7 @@ async def test_first_argument_is_the_query_of_the_route(
 ) -> None:
     """``AGI(oncall-accept.py,ticket=N&step=1)``: the engineer presses 1 and owns ticket N."""
     clock.now = AFTER_HOURS
-    fast = await line.call(EMERGENCY_CALL, UNKNOWN_CALLER)
+    fast = await line.call(EMERGENCY, UNKNOWN_CALLER)
     number = fast.variables["IVR_TICKET"]
     environ = script_environ(redis_url, tmp_path, IVR_FIXED_NOW=AFTER_HOURS.isoformat())
     run = await run_script(
@@ -616,7 +615,7 @@ def test_scripts_are_executable_and_name_routes() -> None:
 def test_asterisklint_reports_nothing_with_both_dialplans(tmp_path: Path) -> None:
     """Both dialplans included together: no asterisklint message but known wrapper hints."""
     assert asterisklint().is_file(), "asterisklint is not installed: run ./scripts/setup.sh"
-    wrapper = write_wrapper(tmp_path, FASTAGI_DIALPLAN, SCRIPT_DIALPLAN)
+    wrapper = write_wrapper(tmp_path, DIALPLAN, SCRIPT_DIALPLAN)
     result = run_lint("dialplan-check", wrapper)
     assert result.stdout == ""
     unexpected = [
@@ -703,7 +702,7 @@ def without_unused_labels_and_notes(flat: Flat) -> Flat:
 
 def test_script_dialplan_handles_routes_exactly_as_the_fastagi_one() -> None:
     """Step for step the FastAGI dialplan, but AGI(route.py,query) and -agi context names."""
-    fastagi = parse_dialplan(FASTAGI_DIALPLAN.read_text(encoding="utf-8"))
+    fastagi = parse_dialplan(DIALPLAN.read_text(encoding="utf-8"))
     script = parse_dialplan(SCRIPT_DIALPLAN.read_text(encoding="utf-8"))
     assert without_unused_labels_and_notes(flatten(script)) == without_unused_labels_and_notes(
         as_script_variant(fastagi)

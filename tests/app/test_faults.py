@@ -24,10 +24,10 @@ from pathlib import Path
 import pytest
 from redis.asyncio import Redis
 
-from bench.load import rss_kb
 from ivr.agi.simulator import CallResult, FakeAsterisk, SimulatedCall
 from ivr.flows.prompts import sound_exists
-from tests.flows.test_support_line import EMERGENCY, played
+from ivr.tester.load import rss_kb
+from tests.support.calls import EMERGENCY, played
 from tests.support.harness import free_port
 from tests.support.pin_guard import PinGuard
 

@@ -16,11 +16,11 @@ import pytest
 from ivr.agi.simulator import FakeAsterisk, SimulatedCall
 from ivr.flows.prompts import sound_exists
 from ivr.store.stores import Stores
+from tests.support.calls import EMERGENCY
 from tests.support.harness import free_port
 
 pytestmark = pytest.mark.slow
 
-EMERGENCY = "1 1001# 2468# 123456# 1 #"
 # Option 2: a new ticket each time (repeat emergencies for one Host ID join the first).
 REQUEST = "2 1001# 2468# 123456# 1 #"
 

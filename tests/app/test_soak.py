@@ -4,16 +4,18 @@ from __future__ import annotations
 
 import pytest
 
-from bench.load import run_load, served
+from ivr.tester.load import run_load
+from tests.support.serve import ivr_serve
 
 pytestmark = pytest.mark.slow
 
 
 async def test_200_concurrent_calls_all_get_tickets() -> None:
     """200 calls at once: none fails, every ticket number is distinct, memory stays bounded."""
-    with served("2026-11-25T10:00:00-06:00") as (port, process):
+    # The service's own Redis in its private data directory, the clock at a Wednesday 10:00.
+    with ivr_serve(None, {"IVR_FIXED_NOW": "2026-11-25T10:00:00-06:00"}) as served:
         result = await run_load(
-            port, process.pid, calls=200, concurrency=200, duration=120, pause=0.05
+            served.agi_port, served.pid, calls=200, concurrency=200, duration=120, pause=0.05
         )
     assert result.failed == []
     assert result.calls == 200

@@ -29,12 +29,11 @@ from ivr.services import build_agi_server, build_stores, redis_client
 from ivr.store import keys
 from ivr.store.journal import TicketJournal
 from ivr.store.pins import PinHasher
+from tests.support.calls import EMERGENCY
 from tests.support.harness import OPEN_HOURS, Clock, free_port, wait_for
 from tests.support.helpdesk_receiver import SECRET, Receiver, eventually
 
 pytestmark = pytest.mark.slow
-
-EMERGENCY = "1 1001# 2468# 123456# 1 #"
 
 
 class OwnRedis:

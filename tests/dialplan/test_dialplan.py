@@ -1,19 +1,15 @@
 """The support line's dialplan: asterisklint-clean, and acting on every route the service sets.
 
 ``dialplan/support-line.conf`` is checked three ways: asterisklint on a minimal
-``extensions.conf`` that includes it; its text, parsed here, against the names the
+``extensions.conf`` that includes it; its text, parsed, against the names the
 service uses (routes, channel variables, the FastAGI route, prompts); and a small
 interpreter for the handful of applications it uses, which walks each call path.
+The linter's runner, the parser and the interpreter are in ``tests/support/dialplan.py``.
 """
 
 from __future__ import annotations
 
-import os
 import re
-import subprocess
-import sys
-from collections.abc import Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
@@ -22,70 +18,32 @@ from ivr.domain.records import Route
 from ivr.domain.variables import Var
 from ivr.flows.prompts import sound_exists
 from ivr.flows.routes import ONCALL_MESSAGE, SUPPORT_LINE
-
-DIALPLAN = Path(__file__).resolve().parents[2] / "dialplan" / "support-line.conf"
-CONTEXT = "ivr-support-line"
-SCREEN_CONTEXT = "ivr-oncall-screen"
-PAGE_CONTEXT = "ivr-oncall-page"
-NUMBERS = ("2145565917", "12145565917", "+12145565917")
-MAIN_NUMBER = "2145565917"
-# Operator settings read from [globals]; documented at the top of the file.
-GLOBAL_SETTINGS = frozenset({"IVR_AGI_URL", "IVR_QUEUE_GENERAL"})
-DEFAULT_AGI_URL = "agi://127.0.0.1:4573"
-DEFAULT_GENERAL_QUEUE = "support-general"
-SOUNDS_PREFIX = "ivr"
+from tests.support.dialplan import (
+    CONTEXT,
+    DEFAULT_AGI_URL,
+    DEFAULT_GENERAL_QUEUE,
+    GLOBAL_SETTINGS,
+    HARMLESS_WRAPPER_HINTS,
+    IVR_NAME,
+    LINT_LINE,
+    MAIN_NUMBER,
+    NUMBERS,
+    SOUND_COMMENT,
+    SOUNDS_PREFIX,
+    Asterisk,
+    asterisklint,
+    dialplan_text,
+    labels,
+    main_steps,
+    routed,
+    run_lint,
+    strip_comment,
+    support_line,
+    write_wrapper,
+)
 
 # ---------------------------------------------------------------------------
 # asterisklint
-
-# One line per message on stderr: "<file>:<line> <CODE>: <text>" (asterisklint's
-# MessageDefManager.on_message). The code's letter is not a reliable severity
-# (E_DP_INCLUDE_POSITION is a warning, W_APP_WSH an error), so every message fails
-# the test unless it is listed here.
-LINT_LINE = re.compile(r"^(?P<file>.+):(?P<line>-?\d+) (?P<code>[A-Z]+_[A-Z0-9_]+): (?P<text>.*)$")
-# Hints that may be raised about the test's own wrapper file, never about the
-# dialplan under test. Both are about blank lines between the wrapper's contexts
-# or settings: layout of a file that exists only in tmp_path, with no effect on
-# what Asterisk loads.
-HARMLESS_WRAPPER_HINTS = frozenset({"H_WSV_CTX_BETWEEN", "H_WSV_VARSET_BETWEEN"})
-
-
-def asterisklint() -> Path:
-    """The asterisklint script of the interpreter running the tests."""
-    return Path(sys.executable).parent / "asterisklint"
-
-
-def write_wrapper(tmp_path: Path, *dialplans: Path) -> Path:
-    """A minimal extensions.conf as asterisklint wants it: [general], [globals], includes."""
-    wrapper = tmp_path / "extensions.conf"
-    includes = "".join(f'#include "{path}"\n' for path in dialplans or (DIALPLAN,))
-    wrapper.write_text(
-        "[general]\n"
-        "static=yes\n"
-        "writeprotect=no\n"
-        "clearglobalvars=no\n"
-        "\n"
-        "[globals]\n"
-        f"IVR_AGI_URL={DEFAULT_AGI_URL}\n"
-        f"IVR_QUEUE_GENERAL={DEFAULT_GENERAL_QUEUE}\n"
-        "\n" + includes,
-        encoding="utf-8",
-    )
-    return wrapper
-
-
-def run_lint(command: str, wrapper: Path) -> subprocess.CompletedProcess[str]:
-    """Run an asterisklint command on the wrapper, with no messages muted."""
-    env = {name: value for name, value in os.environ.items() if name != "ALINT_IGNORE"}
-    return subprocess.run(
-        [str(asterisklint()), command, str(wrapper)],
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=30,
-        cwd=wrapper.parent,
-        env=env,
-    )
 
 
 def test_asterisklint_reports_nothing_about_the_dialplan(tmp_path: Path) -> None:
@@ -120,79 +78,6 @@ def test_asterisklint_loads_the_included_context(tmp_path: Path) -> None:
 
 # ---------------------------------------------------------------------------
 # The dialplan text
-
-EXTEN_LINE = re.compile(r"^exten\s*=>\s*(?P<exten>[^,]+),(?P<prio>[^,(]+)(?:\((?P<label>\w+)\))?,")
-SAME_LINE = re.compile(r"^same\s*=>\s*(?P<prio>[^,(]+)(?:\((?P<label>\w+)\))?,")
-APP_CALL = re.compile(r"^(?P<app>[A-Za-z]+)\((?P<args>.*)\)$")
-IVR_NAME = re.compile(r"\bIVR_[A-Z0-9_]+\b")
-SOUND_COMMENT = re.compile(r"^;\s+sound:\s+(?P<sound>\S+)\s*$")
-
-
-@dataclass(frozen=True, slots=True)
-class Step:
-    """One priority of an extension: its label (or ""), application and raw arguments."""
-
-    label: str
-    app: str
-    args: str
-    lineno: int
-
-
-Contexts = dict[str, dict[str, list[Step]]]
-
-
-def strip_comment(line: str) -> str:
-    """The line without its comment (an unescaped semicolon starts one)."""
-    return re.split(r"(?<!\\);", line, maxsplit=1)[0].strip()
-
-
-def parse_dialplan(text: str) -> Contexts:
-    """Contexts, extensions and their steps; any other kind of line is an error."""
-    contexts: Contexts = {}
-    steps: list[Step] | None = None
-    extension: dict[str, list[Step]] | None = None
-    for lineno, raw in enumerate(text.splitlines(), start=1):
-        line = strip_comment(raw)
-        if not line:
-            continue
-        if line.startswith("[") and line.endswith("]"):
-            extension = contexts.setdefault(line[1:-1], {})
-            steps = None
-            continue
-        if (match := EXTEN_LINE.match(line)) and extension is not None:
-            assert match["prio"] == "1", f"line {lineno}: an extension starts at priority 1"
-            assert match["exten"] not in extension, f"line {lineno}: extension defined twice"
-            steps = extension.setdefault(match["exten"], [])
-        elif (match := SAME_LINE.match(line)) and steps is not None:
-            assert match["prio"] == "n", f"line {lineno}: use 'same => n'"
-        else:
-            raise AssertionError(f"line {lineno}: unexpected dialplan line {raw!r}")
-        call = APP_CALL.match(line[match.end() :])
-        assert call, f"line {lineno}: not an application call: {raw!r}"
-        steps.append(Step(match["label"] or "", call["app"], call["args"], lineno))
-    return contexts
-
-
-def dialplan_text() -> str:
-    """The dialplan file's text."""
-    return DIALPLAN.read_text(encoding="utf-8")
-
-
-def support_line() -> dict[str, list[Step]]:
-    """The extensions of the support line's context."""
-    contexts = parse_dialplan(dialplan_text())
-    assert list(contexts) == [CONTEXT, SCREEN_CONTEXT, PAGE_CONTEXT], "no [globals] in an include"
-    return contexts[CONTEXT]
-
-
-def main_steps() -> list[Step]:
-    """The steps of the extension every form of the number lands on."""
-    return support_line()[MAIN_NUMBER]
-
-
-def labels() -> set[str]:
-    """Every label of the main extension."""
-    return {step.label for step in main_steps() if step.label}
 
 
 def test_all_three_number_forms_reach_one_extension() -> None:
@@ -298,116 +183,6 @@ def test_played_sounds_are_listed_and_in_the_prompt_catalogue() -> None:
 # ---------------------------------------------------------------------------
 # Walking the call paths
 
-# Everything the dialplan reads: the service's variables, its own SL_* values and
-# what Asterisk sets. Anything else (caller ID, the dialled digits) is refused.
-ASTERISK_SET = frozenset({"AGISTATUS", "DIALSTATUS", "QUEUESTATUS"})
-VAR_REF = re.compile(r"\$\{(?:(?P<func>GLOBAL)\((?P<fname>\w+)\)|(?P<name>\w+))\}")
-EXPRESSION = re.compile(r'\$\["(?P<left>[^"]*)" (?P<op>!?=) "(?P<right>[^"]*)"\]')
-MAX_STEPS = 200
-
-
-@dataclass(slots=True)
-class Call:
-    """What happened to one call: the applications run, in order, with their arguments."""
-
-    events: list[tuple[str, ...]] = field(default_factory=list)
-    channel: dict[str, str] = field(default_factory=dict)
-
-
-@dataclass(frozen=True, slots=True)
-class Asterisk:
-    """Just enough of Asterisk for this dialplan: a scripted service, queues and a phone."""
-
-    globals_: Mapping[str, str] = field(default_factory=dict)
-    agi_status: str = "SUCCESS"
-    service_sets: Mapping[str, str] = field(default_factory=dict)
-    message_sets: Mapping[str, str] = field(default_factory=dict)  # route oncall-message
-    answered_queues: frozenset[str] = frozenset()
-    dial_status: str = "NOANSWER"
-
-    def run(self, number: str, channel: Mapping[str, str] | None = None) -> Call:
-        """Dial the number and follow the dialplan until the call ends."""
-        extensions = support_line()
-        call = Call(channel=dict(channel or {}))
-        exten, index = number, 0
-        for _ in range(MAX_STEPS):
-            steps = extensions[exten]
-            assert index < len(steps), f"fell off the end of {exten}: Asterisk would hang up"
-            step = steps[index]
-            args = EXPRESSION.sub(
-                self._compare, VAR_REF.sub(lambda m: self._read(m, call), step.args)
-            )
-            # Any other ${...} (CALLERID(num), EXTEN, ...) or expression is refused.
-            assert "${" not in args, f"line {step.lineno}: reads {step.args}"
-            assert "$[" not in args, f"line {step.lineno}: unsupported expression {step.args}"
-            index += 1
-            jump = self._execute(step.app, args, call)
-            if jump is None:
-                return call
-            if "," in jump:  # Goto(context,exten,priority)
-                context, exten, priority = jump.split(",")
-                assert (context, priority) == (CONTEXT, "1"), jump
-                index = 0
-            elif jump:  # a label of the current extension
-                index = next(i for i, s in enumerate(extensions[exten]) if s.label == jump)
-        raise AssertionError(f"no end after {MAX_STEPS} steps: {call.events}")
-
-    def _read(self, match: re.Match[str], call: Call) -> str:
-        if match["func"]:
-            name = match["fname"]
-            assert name in GLOBAL_SETTINGS, name
-            return self.globals_.get(name, "")
-        name = match["name"]
-        allowed = {var.value for var in Var} | ASTERISK_SET
-        assert name in allowed or name.startswith("SL_"), f"reads {name}"
-        return call.channel.get(name, self.globals_.get(name, ""))
-
-    @staticmethod
-    def _compare(match: re.Match[str]) -> str:
-        equal = match["left"] == match["right"]
-        return "1" if equal == (match["op"] == "=") else "0"
-
-    def _execute(self, app: str, args: str, call: Call) -> str | None:
-        """Run one application: None ends the call, "" goes on, else a jump."""
-        if app == "NoOp":
-            return ""
-        if app == "Set":
-            name, _, value = args.partition("=")
-            call.channel[name] = value
-            return ""
-        if app == "Goto":
-            return args
-        if app == "GotoIf":
-            condition, _, destination = args.partition("?")
-            assert condition in {"0", "1"}, args
-            return destination if condition == "1" else ""
-        if app == "AGI":
-            call.events.append(("AGI", args))
-            call.channel["AGISTATUS"] = self.agi_status
-            if self.agi_status == "SUCCESS":
-                message = f"/{ONCALL_MESSAGE}?" in args
-                call.channel.update(self.message_sets if message else self.service_sets)
-            return ""
-        if app == "Queue":
-            name, _options, _url, _announce, timeout = args.split(",")
-            call.events.append(("Queue", name, timeout, call.channel.get("QUEUE_PRIO", "")))
-            if name in self.answered_queues:
-                return None  # bridged; Asterisk hangs up the caller when it ends
-            call.channel["QUEUESTATUS"] = "TIMEOUT"
-            return ""
-        if app == "Dial":
-            call.events.append(("Dial", *args.split(",")))
-            call.channel["DIALSTATUS"] = self.dial_status
-            return None if self.dial_status == "ANSWER" else ""
-        if app in {"Answer", "Playback"}:
-            call.events.append((app, args) if args else (app,))
-            return ""
-        if app == "Hangup":
-            call.events.append(("Hangup",))
-            return None
-        raise AssertionError(f"unexpected application {app}({args})")
-
-
 GENERAL_THEN_GOODBYE: list[tuple[str, ...]] = [
     ("Answer",),
     ("Playback", "ivr/transfer-general"),
@@ -415,11 +190,6 @@ GENERAL_THEN_GOODBYE: list[tuple[str, ...]] = [
     ("Playback", "ivr/goodbye"),
     ("Hangup",),
 ]
-
-
-def routed(route: str, **values: str) -> dict[str, str]:
-    """The variables the service sets for a route."""
-    return {Var.ROUTE.value: route, **{Var[name.upper()].value: v for name, v in values.items()}}
 
 
 @pytest.mark.parametrize("number", NUMBERS)

@@ -29,7 +29,7 @@ import yaml
 
 from ivr.audio.catalogue import default_out_dir
 from ivr.config import Queues, Settings, load_settings
-from tests.dialplan.test_dialplan import NUMBERS, run_lint
+from tests.support.dialplan import NUMBERS, run_lint
 from tests.support.harness import free_port
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -27,7 +27,7 @@ from ivr.store import keys
 from ivr.store.lockout import Lockout, LockoutPolicy
 from ivr.store.pins import MEMORY_KIB, PARALLELISM, TIME_COST, PinHasher, default_hasher
 from ivr.store.stores import Stores
-from tests.flows.test_support_line import EMERGENCY, played
+from tests.support.calls import EMERGENCY, played
 from tests.support.harness import OPEN_HOURS, Clock, Line
 
 KEYS = "0123456789*#"

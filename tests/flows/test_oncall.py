@@ -15,10 +15,10 @@ from ivr.domain.records import OnCallState, TicketStatus
 from ivr.store import keys
 from ivr.store.stores import Stores
 from ivr.workers.repager import Pager, PagingPolicy
+from tests.support.calls import EMERGENCY
 from tests.support.fake_ami import FakeAmi, originator_on_fake
 from tests.support.harness import AFTER_HOURS, CHICAGO, Clock, Line
 
-EMERGENCY = "1 1001# 2468# 123456# 1 #"
 ANA = Engineer("Ana Ruiz", "PJSIP/201")
 BEN = Engineer("Ben Okafor", "PJSIP/202")
 SAM = Engineer("Sam Lee", "PJSIP/299@trunk")

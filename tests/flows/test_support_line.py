@@ -13,27 +13,15 @@ import logging
 import pytest
 from redis.asyncio import Redis
 
-from ivr.agi.simulator import CallResult, SimulatedCall
+from ivr.agi.simulator import SimulatedCall
 from ivr.config import Settings
 from ivr.domain.records import EMERGENCY_TITLE, NORMAL_TITLE, TicketStatus
 from ivr.services import build_agi_server, build_stores, redis_client
 from ivr.store import keys
 from ivr.store.pins import PinHasher
 from ivr.store.stores import Stores
+from tests.support.calls import EMERGENCY, UNKNOWN_CALLER, played, said
 from tests.support.harness import AFTER_HOURS, CHICAGO, Clock, Line, free_port
-
-EMERGENCY = "1 1001# 2468# 123456# 1 #"
-UNKNOWN_CALLER = "9725550199"
-
-
-def played(result: CallResult) -> list[str]:
-    """The prompts the caller heard, in order (without the sounds prefix)."""
-    return [s.text.removeprefix("ivr/") for s in result.steps if s.kind == "play"]
-
-
-def said(result: CallResult) -> list[str]:
-    """What Asterisk's SAY commands spoke."""
-    return [s.text for s in result.steps if s.kind == "say"]
 
 
 async def test_emergency_call_opens_ticket_and_routes_to_queue(line: Line, stores: Stores) -> None:

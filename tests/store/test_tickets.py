@@ -16,7 +16,7 @@ from ivr.domain.ticket_events import Verdict
 from ivr.store import keys
 from ivr.store.tickets import TicketStore
 from tests.support.harness import OPEN_HOURS
-from tests.workers.test_helpdesk_delivery import new_ticket
+from tests.support.tickets import new_ticket
 
 
 async def test_twenty_workers_at_once_open_one_emergency(redis: Redis) -> None:

@@ -14,6 +14,7 @@ import pytest
 from ivr.agi.server import FastAgiServer
 from ivr.agi.simulator import CallResult, FakeAsterisk, SimulatedCall
 from ivr.flows.prompts import sound_exists
+from tests.support.calls import UNKNOWN_CALLER
 
 CHICAGO = ZoneInfo("America/Chicago")
 # Wednesday 2026-11-25 10:00 in Chicago: every tier is open.
@@ -51,7 +52,7 @@ class Line:
     async def call(
         self,
         dtmf: str,
-        caller: str = "9725550199",
+        caller: str = UNKNOWN_CALLER,
         *,
         hangup_at: int | None = None,
         script: str = "support-line",

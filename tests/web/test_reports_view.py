@@ -23,11 +23,11 @@ from ivr.web.charts import (
     waits_per_hour_chart,
 )
 from ivr.web.reports_view import report_range
+from tests.support.calls import EMERGENCY
 from tests.support.harness import AFTER_HOURS, CHICAGO, OPEN_HOURS, Clock, Line
 from tests.support.web_harness import ADMIN, SUPERVISOR, Web, browser, running_dashboard, sign_in
 
 WED = dt.date(2026, 11, 25)
-EMERGENCY = "1 1001# 2468# 123456# 1 #"
 OTHER_REQUEST = "2 1001# 2468# 345678# 1 #"
 
 

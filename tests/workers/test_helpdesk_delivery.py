@@ -3,40 +3,21 @@
 from __future__ import annotations
 
 import asyncio
-import datetime as dt
 
 import pytest
 from redis.asyncio import Redis
 
 from ivr.cli import main
 from ivr.domain.helpdesk import RetryPolicy, sign, verify
-from ivr.domain.records import NewTicket, Tier
 from ivr.store import keys
 from ivr.store.outbox import Attempts, HelpdeskOutbox, OutboxEntry, dead_letters
 from ivr.store.tickets import TicketStore
 from ivr.workers.helpdesk_delivery import Deliverer, Webhook, due_entries
 from tests.support.harness import OPEN_HOURS, wait_for
 from tests.support.helpdesk_receiver import SECRET, Receiver, eventually
+from tests.support.tickets import new_ticket
 
 FAST = RetryPolicy(max_attempts=4, base_seconds=0.02, max_seconds=0.1)
-
-
-def new_ticket(host_id: str = "123456", *, emergency: bool = True) -> NewTicket:
-    """An emergency for Acme Hospital's system."""
-    return NewTicket(
-        created=OPEN_HOURS,
-        reseller_account="1001",
-        host_id=host_id,
-        end_customer="Acme Hospital",
-        system_type="UCX450",
-        software_release="7.2",
-        tier=Tier.PREMIUM_PLUS,
-        emergency=emergency,
-        title="Emergency \u2013 System Down",
-        sla_due=OPEN_HOURS + dt.timedelta(hours=2),
-        call_id="call-1",
-        scenario="/var/spool/asterisk/ivr/call-1",
-    )
 
 
 @pytest.fixture
