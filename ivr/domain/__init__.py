@@ -1,5 +1,6 @@
 """The support line's rules as pure functions of data and time: records and their
 codec, tiers' hours and the SLA clock, routing, on-call chains, ticket events, the
 queue board, imports, reports, the helpdesk contract, channel-variable names. No
-I/O and no clock reads (time is passed in); imports only ``ami`` (event names) and
-``runtime``-free standard code."""
+I/O and no clock reads: time is passed in. Imports only the standard library, pure
+third-party packages (``holidays``) and AMI's event names (``ami.events``).
+"""
