@@ -29,8 +29,8 @@ from panoramisk import Manager
 from panoramisk.ami_protocol import AMIProtocol
 from panoramisk.message import Message
 
+from ivr.ami.client import AmiSettings
 from ivr.ami.events import Event
-from ivr.ami.originate import AmiSettings
 from ivr.ami.wire import AmiMessage, AmiParser, AmiProtocolError
 from ivr.domain.queues import BoardChange, QueueBoard
 from ivr.runtime.tasks import raise_if_cancelling

@@ -25,7 +25,8 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ivr.ami.originate import AmiOriginator, AmiSettings
+from ivr.ami.client import AmiSettings
+from ivr.ami.originate import AmiOriginator
 
 BANNER = "Asterisk Call Manager/11.0.0\r\n"
 TRANSCRIPTS = Path(__file__).resolve().parents[1] / "transcripts"
@@ -328,7 +329,7 @@ async def queue_with_agent(secret: str, queue: str) -> AsyncIterator[FakeAmi]:
 async def originator_on_fake(
     secret: str = "s3cret-for-tests",
 ) -> AsyncIterator[tuple[FakeAmi, AmiOriginator]]:
-    """A fake AMI and a panoramisk originator logged in to it; no violation at the end."""
+    """A fake AMI and an originator logged in to it; no violation at the end."""
     fake = FakeAmi(secret=secret)
     port = await fake.start()
     originator = AmiOriginator(AmiSettings("127.0.0.1", port, "ivr", secret, 5))
