@@ -12,7 +12,8 @@ Tests drive it: ``emit`` sends raw event blocks (recorded or written) to every
 client that logged in with events on, ``queues`` is what ``QueueStatus`` and
 ``QueueSummary`` report, ``inside_lists`` are event blocks sent in the middle of
 every event list (Asterisk interleaves unrelated events with a list, as the
-recordings show), and ``drop`` cuts every link as a restart would.
+recordings show), ``mute_ping`` and ``unanswered`` leave actions unanswered (a
+half-open link, a hung Asterisk), and ``drop`` cuts every link as a restart would.
 """
 
 from __future__ import annotations
