@@ -173,11 +173,11 @@ class Replies:
                 return False
             waiting.response = message
             if message.headers.get("EventList", "").lower() != "start":
-                self._answered(action_id, waiting)
+                self._answered(action_id, message, waiting)
             return True
         waiting.events.append(message)
         if message.headers.get("EventList", "").lower() == "complete":
-            self._answered(action_id, waiting)
+            self._answered(action_id, waiting.response, waiting)
         return True
 
     def fail_all(self, reason: str) -> None:
@@ -187,11 +187,10 @@ class Replies:
             if not item.future.done():
                 item.future.set_exception(AmiLinkError(f"the AMI link ended: {reason}"))
 
-    def _answered(self, action_id: str, waiting: _Waiting) -> None:
+    def _answered(self, action_id: str, response: AmiMessage, waiting: _Waiting) -> None:
         del self._waiting[action_id]
-        assert waiting.response is not None  # noqa: S101  (set just before)
         if not waiting.future.done():
-            waiting.future.set_result(AmiReply(waiting.response, waiting.events))
+            waiting.future.set_result(AmiReply(response, waiting.events))
 
 
 class _Link:
