@@ -20,7 +20,7 @@ from redis.asyncio import Redis
 
 from bench.ami_parse import chunks, ours
 from bench.common import Figure, ratio
-from ivr.ami.originate import AmiSettings
+from ivr.ami.client import AmiSettings
 from ivr.store import keys
 from ivr.store.live import LiveStore
 from ivr.workers.queue_board import AmiConsumer

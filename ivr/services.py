@@ -14,7 +14,7 @@ from collections.abc import AsyncIterator
 from redis.asyncio import BlockingConnectionPool, Redis
 
 from ivr.agi.server import FastAgiServer, ServerLimits
-from ivr.ami.originate import AmiSettings
+from ivr.ami.client import AmiSettings
 from ivr.config import Settings
 from ivr.flows.routes import LineContext, route_table
 from ivr.runtime.clock import Clock, now_utc

@@ -1,34 +1,23 @@
-"""AMI ``Originate`` through panoramisk, for re-paging on-call engineers.
+"""AMI ``Originate``, for re-paging on-call engineers and alerting the support manager.
 
-Only this module talks AMI for paging; the pager sees an ``Originator``. The AMI
-secret comes from settings and is never logged.
+Only this module talks AMI for paging; the pager sees an ``Originator``. It keeps
+one supervised ``AmiClient`` link with events off (the answer to ``Originate`` is
+all it needs); the AMI secret comes from settings and is never logged.
 """
 
 from __future__ import annotations
 
-import asyncio
-import itertools
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Protocol
 
-from panoramisk import Manager
+from ivr.ami.client import AmiClient, AmiSettings
 
 log = logging.getLogger("ivr.ami")
 
-_ids = itertools.count(1)
-
-
-@dataclass(frozen=True, slots=True)
-class AmiSettings:
-    """Where the Asterisk Manager Interface is and how to log in."""
-
-    host: str
-    port: int
-    username: str
-    secret: str
-    timeout: float = 10.0
+# The link is pinged this often, so a half-open one is found before a page needs it.
+PING_INTERVAL = 30.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,7 +40,7 @@ class Originator(Protocol):
         ...
 
 
-def originate_action(request: OriginateRequest, action_id: str) -> dict[str, Any]:
+def originate_action(request: OriginateRequest, action_id: str) -> dict[str, str | list[str]]:
     """The AMI action for a request (pure; variables as repeated ``Variable`` headers)."""
     for key, value in request.variables.items():
         if not key.isidentifier() or any(c in value for c in ",\r\n"):
@@ -71,58 +60,47 @@ def originate_action(request: OriginateRequest, action_id: str) -> dict[str, Any
 
 
 class AmiOriginator:
-    """An ``Originator`` over one panoramisk Manager connection."""
+    """An ``Originator`` over one supervised AMI link (events off)."""
 
     def __init__(self, settings: AmiSettings) -> None:
         self._settings = settings
-        self._manager: Manager | None = None
-        self._ready = asyncio.Event()
+        self._client = AmiClient(
+            settings,
+            events=False,
+            ping_interval=PING_INTERVAL,
+            ping_timeout=settings.timeout,
+            label="pager",
+        )
 
     async def start(self) -> None:
-        """Connect and log in (panoramisk reconnects by itself afterwards)."""
-        loop = asyncio.get_running_loop()
-        self._manager = Manager(
-            loop=loop,
-            host=self._settings.host,
-            port=self._settings.port,
-            username=self._settings.username,
-            secret=self._settings.secret,
-            events="off",
-            ping_delay=30,
-            ping_interval=30,
-            on_login=lambda _m: self._ready.set(),
-            on_disconnect=lambda _m, _e: self._ready.clear(),
-        )
-        self._manager.connect()
+        """Connect in the background (a down Asterisk is retried with back-off) and wait,
+        at most the settings' timeout, for the first login."""
+        self._client.start()
         try:
-            async with asyncio.timeout(self._settings.timeout):
-                await self._ready.wait()
+            await self._client.wait_logged_in(self._settings.timeout)
         except TimeoutError:
-            log.error(
-                "AMI login to %s:%s failed or timed out", self._settings.host, self._settings.port
-            )
+            log.error("AMI login to %s failed or timed out; retrying in the background",
+                      self._settings.where)  # fmt: skip
 
     async def originate(self, request: OriginateRequest) -> bool:
-        """Send ``Originate``; False (logged) when AMI is down or refuses."""
-        if self._manager is None or not self._ready.is_set():
-            log.error("AMI not connected: cannot page %s", request.channel)
-            return False
-        action = originate_action(request, f"ivr-page-{next(_ids)}")
+        """Send ``Originate``; True when Asterisk answers ``Success``, False (logged) when
+        AMI is down, does not answer in time or refuses."""
+        # Async: the answer says "queued"; the call's own outcome comes later as an event.
+        action = originate_action(request, self._client.next_action_id())
         try:
-            async with asyncio.timeout(self._settings.timeout):
-                # as_list=False: "successfully queued" is the answer we wait for;
-                # the later OriginateResponse event is not needed (events are off).
-                response = await self._manager.send_action(action, as_list=False)
-        except TimeoutError:
-            log.error("AMI Originate to %s: no answer", request.channel)
+            reply = await self._client.action(action)
+        except TimeoutError:  # before OSError, of which it is a kind
+            log.error("AMI Originate to %s: no answer within %g s",
+                      request.channel, self._settings.timeout)  # fmt: skip
             return False
-        ok = bool(getattr(response, "success", False))
-        if not ok:
-            log.error("AMI Originate to %s refused: %s", request.channel, response)
-        return ok
+        except OSError as exc:  # AmiLinkError, or the socket failing under the write
+            log.error("AMI not connected: cannot page %s (%s)", request.channel, exc)
+            return False
+        if not reply.ok:
+            log.error("AMI Originate to %s refused: %s", request.channel,
+                      reply.response.get("Message") or reply.response.get("Response"))  # fmt: skip
+        return reply.ok
 
     async def close(self) -> None:
-        """Log off and close."""
-        if self._manager is not None:
-            self._manager.close()
-            self._manager = None
+        """Stop the link (bounded in time)."""
+        await self._client.close()

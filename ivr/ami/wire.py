@@ -26,6 +26,18 @@ class AmiProtocolError(ValueError):
     """The peer sent something that is not AMI."""
 
 
+class NotAmiError(AmiProtocolError):
+    """The peer's first bytes are not an AMI banner: another program holds the port.
+
+    ``said`` is what it sent instead (at most 60 bytes), to name it to the operator.
+    """
+
+    def __init__(self, said: bytes, peer: str = "") -> None:
+        self.said = bytes(said[:60])
+        what = f"{peer} is not an Asterisk Manager Interface" if peer else "not an AMI banner"
+        super().__init__(f"{what}: it said {self.said!r}")
+
+
 @dataclass(slots=True)
 class AmiMessage:
     """One response or event: its headers (last value wins) and channel variables."""
@@ -104,18 +116,22 @@ class AmiParser:
         self.banner = ""
 
     def feed(self, data: bytes) -> list[AmiMessage]:
-        """Every message completed by ``data`` (raises AmiProtocolError on garbage)."""
+        """Every message completed by ``data``.
+
+        Raises NotAmiError when the first line is not a banner, AmiProtocolError on
+        any other garbage.
+        """
         buffer = self._buffer
         buffer += data
         if self._expect_banner:
             end = buffer.find(b"\r\n")
             if end < 0:
                 if len(buffer) > 256:
-                    raise AmiProtocolError("no AMI banner in the first 256 bytes")
+                    raise NotAmiError(bytes(buffer))
                 return []
             line = bytes(buffer[:end])
             if not line.startswith(BANNER_PREFIX):
-                raise AmiProtocolError(f"not an AMI banner: {line[:60]!r}")
+                raise NotAmiError(line)
             self.banner = line.decode("ascii", "replace")
             del buffer[: end + 2]
             self._expect_banner = False

@@ -25,11 +25,13 @@ from typing import TextIO
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
+from ivr.ami.client import AmiLoginRefused, probe
+from ivr.ami.wire import AmiProtocolError, NotAmiError
 from ivr.audio.catalogue import FORMATS, default_out_dir
 from ivr.config import Settings
 from ivr.flows.prompts import Prompt
 from ivr.runtime.redis_server import socket_path, socket_url
-from ivr.services import redis_client
+from ivr.services import ami_settings, redis_client
 from ivr.store import keys
 
 # Every network step of a check gives up after this long: a check must answer
@@ -42,9 +44,6 @@ _SUPPORT_LINE_AGI = re.compile(r"AGI\([^)\n]*/support-line\)")
 # The route the FastAGI probe asks for: no route has this name, so the IVR
 # service hangs up at once without a word, which is how the check recognises it.
 PROBE_ROUTE = "ivr-check"
-AMI_BANNER = b"Asterisk Call Manager/"
-# The largest AMI message the check reads (ListCommands is a few kilobytes).
-AMI_READ_LIMIT = 1 << 20
 
 
 @dataclass(frozen=True, slots=True)
@@ -324,43 +323,28 @@ async def _ami(settings: Settings) -> Finding:
     if any(char in settings.ami_secret for char in "\r\n"):
         return Finding(False, "IVR_AMI_SECRET contains a line break", "set it without one")
     try:
-        async with asyncio.timeout(TIMEOUT_S):
-            reader, writer = await asyncio.open_connection(
-                settings.ami_host, settings.ami_port, limit=AMI_READ_LIMIT
-            )
-            try:
-                banner = await reader.readline()
-                if not banner.startswith(AMI_BANNER):
-                    return Finding(
-                        False,
-                        f"{where} is not an Asterisk Manager Interface (it said {banner[:40]!r})",
-                        "check IVR_AMI_HOST and IVR_AMI_PORT",
-                    )
-                login = await _ami_action(
-                    reader,
-                    writer,
-                    "Login",
-                    {"Username": user, "Secret": settings.ami_secret, "Events": "off"},
-                )
-                if login.get("Response") != "Success":
-                    return Finding(
-                        False,
-                        f"AMI at {where} refused the login of {user!r}",
-                        "check IVR_AMI_USERNAME and IVR_AMI_SECRET against manager.conf, "
-                        "and that the user's permit= covers this host",
-                    )
-                # ListCommands lists only the actions this user may run.
-                commands = await _ami_action(reader, writer, "ListCommands", {})
-                writer.write(b"Action: Logoff\r\n\r\n")
-            finally:
-                writer.close()
-    except (OSError, TimeoutError, asyncio.IncompleteReadError, asyncio.LimitOverrunError) as exc:
+        found = await probe(ami_settings(settings), TIMEOUT_S)
+    except NotAmiError as exc:
+        return Finding(
+            False,
+            f"{where} is not an Asterisk Manager Interface (it said {exc.said[:40]!r})",
+            "check IVR_AMI_HOST and IVR_AMI_PORT",
+        )
+    except AmiLoginRefused:
+        return Finding(
+            False,
+            f"AMI at {where} refused the login of {user!r}",
+            "check IVR_AMI_USERNAME and IVR_AMI_SECRET against manager.conf, "
+            "and that the user's permit= covers this host",
+        )
+    except (OSError, TimeoutError, AmiProtocolError) as exc:
         return Finding(
             False,
             f"AMI at {where} cannot be reached: {_reason(exc)}",
             "check IVR_AMI_HOST and IVR_AMI_PORT, and that manager.conf has enabled=yes",
         )
-    if "Originate" not in commands:
+    # ListCommands lists only the actions this user may run.
+    if "Originate" not in found.actions:
         return Finding(
             False,
             f"AMI user {user!r} at {where} may not originate calls, so unaccepted "
@@ -368,29 +352,6 @@ async def _ami(settings: Settings) -> Finding:
             "give the user write=originate in manager.conf",
         )
     return Finding(True, f"AMI login to {where} as {user!r} works and may originate calls")
-
-
-async def _ami_action(
-    reader: asyncio.StreamReader,
-    writer: asyncio.StreamWriter,
-    action: str,
-    headers: dict[str, str],
-) -> dict[str, str]:
-    """Send one action; return the headers of its response (events are skipped)."""
-    action_id = f"{PROBE_ROUTE}-{action.lower()}"
-    lines = [f"Action: {action}", f"ActionID: {action_id}"]
-    lines += [f"{name}: {value}" for name, value in headers.items()]
-    writer.write(("\r\n".join(lines) + "\r\n\r\n").encode())
-    await writer.drain()
-    while True:  # bounded by the caller's timeout
-        block = await reader.readuntil(b"\r\n\r\n")
-        message: dict[str, str] = {}
-        for line in block.decode(errors="replace").split("\r\n"):
-            name, sep, value = line.partition(":")
-            if sep:
-                message.setdefault(name.strip(), value.strip())
-        if message.get("ActionID") == action_id:
-            return message
 
 
 def _reason(exc: BaseException) -> str:

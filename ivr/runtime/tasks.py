@@ -63,7 +63,9 @@ class Retry:
         """The pause after a round, given the failures in a row so far (0: it went well)."""
         if failures == 0:
             return self.every
-        return float(min(self.most, self.first * 2.0 ** (failures - 1)))
+        # The exponent is capped: 2.0 ** 1024 overflows, and a loop that has failed
+        # a thousand times in a row (8 hours of a Redis or Asterisk down) must go on.
+        return float(min(self.most, self.first * 2.0 ** min(failures - 1, 1000)))
 
 
 async def retry_forever(

@@ -1,105 +1,41 @@
 """The AMI consumer: keeps the live queue board in Redis from Asterisk's events.
 
-panoramisk's ``Manager`` owns the connection, the login and the matching of
-responses to actions; three things are added to it here:
-
-- its protocol parses with ``ivr.ami.wire`` (linear in the bytes received) and
-  hands events straight to the consumer;
-- reconnection backs off (1 s doubling to 30 s, with jitter) instead of
-  retrying every 2 s forever, and resets after a successful login;
-- a keep-alive ``Ping`` whose answer is awaited: a link that stops answering is
-  dropped and reconnected, where panoramisk's own ping only writes.
+It follows one supervised ``AmiClient`` link with events on (``ivr.ami.client``:
+the linear parser of ``ivr.ami.wire``, reconnection with a capped back-off, a
+keep-alive ``Ping`` whose answer is awaited). Each event is applied to the board
+as it is read, and the queues a chunk of the stream changed are written to Redis
+once per chunk, so a burst of events costs a few writes, not one each.
 
 On every login the board is rebuilt from ``QueueStatus`` (and ``QueueSummary`` is
 logged against it), so nothing drifts across a restart of Asterisk or a lost
-link. While the link is down the board is marked stale in Redis.
+link; events arriving meanwhile are held and applied on top. While the link is
+down the board is marked stale in Redis.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import datetime as dt
 import logging
-import random
 from collections.abc import Callable
-from typing import Any
 
-from panoramisk import Manager
-from panoramisk.ami_protocol import AMIProtocol
-from panoramisk.message import Message
+from redis.exceptions import RedisError
 
+from ivr.ami.client import AmiClient, AmiLinkError, AmiSettings
 from ivr.ami.events import Event
-from ivr.ami.originate import AmiSettings
-from ivr.ami.wire import AmiMessage, AmiParser, AmiProtocolError
+from ivr.ami.wire import AmiMessage
 from ivr.domain.queues import BoardChange, QueueBoard
-from ivr.runtime.tasks import raise_if_cancelling
+from ivr.runtime.tasks import Retry, raise_if_cancelling, retry_forever, stop_task
 from ivr.store.live import LiveStore
 
 log = logging.getLogger("ivr.ami")
 
-BACKOFF_FIRST = 1.0
-BACKOFF_MAX = 30.0
 PING_INTERVAL = 10.0
 PING_TIMEOUT = 5.0
 REBUILD_TIMEOUT = 10.0
 HEARTBEAT_SECONDS = 5.0
-
-
-class _Protocol(AMIProtocol):  # type: ignore[misc]
-    """panoramisk's protocol with the linear parser of ``ivr.ami.wire``."""
-
-    def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        super().connection_made(transport)
-        self._parser = AmiParser()
-
-    def data_received(self, data: bytes) -> None:
-        try:
-            messages = self._parser.feed(data)
-        except AmiProtocolError as exc:
-            log.error("AMI: dropping the link: %s", exc)
-            self.transport.abort()
-            return
-        consumer: AmiConsumer | None = getattr(self.factory, "consumer", None)
-        for message in messages:
-            if message.action_id and message.action_id in self.responses:
-                self.handle_message(Message(message.headers))
-            elif message.event:
-                if message.event == Event.SHUTDOWN:
-                    log.warning("AMI: Asterisk is shutting down")
-                if consumer is not None:
-                    consumer.on_event(message)
-        if consumer is not None:
-            consumer.after_batch()
-
-
-class _Manager(Manager):  # type: ignore[misc]
-    """panoramisk's Manager with back-off and a login-failure log line."""
-
-    consumer: AmiConsumer
-    stopped = False
-    reconnect_timeout: float
-
-    def connect(self, *args: Any, **kwargs: Any) -> Any:
-        if self.stopped:  # a reconnection scheduled before close()
-            return None
-        task = super().connect(*args, **kwargs)
-        # The delay before the *next* attempt, should this one fail or drop.
-        jitter = random.uniform(0.8, 1.2)  # noqa: S311  (spreads reconnections; not a secret)
-        self.reconnect_timeout = min(float(self.reconnect_timeout) * 2, BACKOFF_MAX) * jitter
-        return task
-
-    def login(self, future: asyncio.Future[Any]) -> bool:
-        ok = bool(super().login(future))
-        if ok:
-            self.reconnect_timeout = BACKOFF_FIRST
-        else:
-            log.error("AMI login refused for user %r: check IVR_AMI_USERNAME/SECRET",
-                      self.config.get("username"))  # fmt: skip
-        return ok
-
-    def ping(self) -> None:
-        """Replaced by the consumer's awaited keep-alive."""
+# How long close() waits to mark the board stopped in Redis.
+STOP_WRITE_TIMEOUT = 5.0
 
 
 class AmiConsumer:
@@ -117,15 +53,22 @@ class AmiConsumer:
         self._settings = settings
         self._store = store
         self._clock = clock
-        self._ping_interval = ping_interval
-        self._ping_timeout = ping_timeout
         self.board = QueueBoard()
-        self._manager: _Manager | None = None
+        self._client = AmiClient(
+            settings,
+            events=True,
+            on_event=self.on_event,
+            after_batch=self.after_batch,
+            on_login=self._on_login,
+            on_disconnect=self._on_disconnect,
+            ping_interval=ping_interval,
+            ping_timeout=ping_timeout,
+            label="queue board",
+        )
         self._pending = BoardChange()
         self._flush_task: asyncio.Task[None] | None = None
-        self._tasks: set[asyncio.Task[None]] = set()
+        self._heartbeat_task: asyncio.Task[None] | None = None
         self._rebuilding = False
-        self._rebuild_task: asyncio.Task[None] | None = None
         self._held: list[AmiMessage] = []
         self.up = asyncio.Event()
         self.rebuilt = asyncio.Event()
@@ -134,48 +77,40 @@ class AmiConsumer:
     async def start(self) -> None:
         """Connect (in the background: a down Asterisk is retried with back-off)."""
         await self._store.set_ami_status(False, self._clock(), "connecting")
-        manager = _Manager(
-            loop=asyncio.get_running_loop(),
-            host=self._settings.host,
-            port=self._settings.port,
-            username=self._settings.username,
-            secret=self._settings.secret,
-            events="on",
-            reconnect_timeout=BACKOFF_FIRST,
-            protocol_factory=_Protocol,
-            on_login=lambda _m: self._on_login(),
-            on_disconnect=lambda _m, exc: self._spawn(self._on_disconnect(exc)),
+        self._client.start()
+        # Beats whether or not the link is up: it says the consumer itself is alive.
+        self._heartbeat_task = asyncio.get_running_loop().create_task(
+            retry_forever(
+                self._store.heartbeat,
+                name="AMI consumer heartbeat",
+                retry=Retry(every=HEARTBEAT_SECONDS),
+                logger=log,
+            ),
+            name="AMI consumer heartbeat",
         )
-        manager.consumer = self
-        self._manager = manager
-        manager.connect()
-        self._spawn(self._keepalive())
 
     async def close(self) -> None:
-        """Stop following events (the board in Redis is marked stale)."""
-        for task in list(self._tasks):
-            task.cancel()
-        for task in list(self._tasks):
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
-        if self._manager is not None:
-            self._manager.stopped = True
-            self._manager.close()
-            self._manager = None
-        with contextlib.suppress(Exception):
-            await self._store.set_ami_status(False, self._clock(), "service stopped")
-
-    def _spawn(self, coro: Any) -> asyncio.Task[None]:
-        task: asyncio.Task[None] = asyncio.get_running_loop().create_task(coro)
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
-        return task
+        """Stop following events (the board in Redis is marked stale), in bounded time."""
+        await self._client.close()
+        self.up.clear()
+        self.rebuilt.clear()
+        for task in (self._heartbeat_task, self._flush_task):
+            if task is not None:
+                await stop_task(task)
+        self._heartbeat_task = self._flush_task = None
+        try:
+            async with asyncio.timeout(STOP_WRITE_TIMEOUT):
+                await self._store.set_ami_status(False, self._clock(), "service stopped")
+        except (RedisError, OSError, TimeoutError) as exc:  # boundary: stopping anyway
+            log.warning("AMI: could not mark the board stopped: %s", exc or "timeout")
 
     # -- events ------------------------------------------------------------------
 
     def on_event(self, message: AmiMessage) -> None:
         """One event from the link: applied to the board now, written in the batch."""
         self.events_seen += 1
+        if message.event == Event.SHUTDOWN:
+            log.warning("AMI: Asterisk is shutting down")
         if self._rebuilding:
             self._held.append(message)
             return
@@ -213,43 +148,29 @@ class AmiConsumer:
 
     # -- connection --------------------------------------------------------------
 
-    def _on_login(self) -> None:
-        log.info("AMI: logged in to %s:%s; rebuilding queue state",
-                 self._settings.host, self._settings.port)  # fmt: skip
-        if self._manager is not None:
-            # Actions cut off by an earlier drop: the rebuild below replaces them.
-            self._manager.awaiting_actions.clear()
-        self._cancel_rebuild()
-        self._rebuild_task = self._spawn(self._rebuild())
-
-    def _cancel_rebuild(self) -> None:
-        if self._rebuild_task is not None and not self._rebuild_task.done():
-            self._rebuild_task.cancel()
-        self._rebuild_task = None
-        self._rebuilding = False
-        self._held = []
-
-    async def _rebuild(self) -> None:
-        manager = self._manager
-        if manager is None:
-            return
+    async def _on_login(self) -> None:
+        """Each new link: rebuild the board from QueueStatus (the client cancels this if
+        the link ends first, and drops the link if this raises)."""
+        log.info("AMI: rebuilding queue state from %s", self._settings.where)
         self._rebuilding = True
         self._held = []
         try:
             async with asyncio.timeout(REBUILD_TIMEOUT):
-                status = await manager.send_action({"Action": "QueueStatus"}, as_list=True)
-                summary = await manager.send_action({"Action": "QueueSummary"}, as_list=True)
+                status = await self._client.action({"Action": "QueueStatus"})
+                summary = await self._client.action({"Action": "QueueSummary"})
+        except AmiLinkError:
+            return  # the link ended mid-way (the client logged it); the next login rebuilds
         except (TimeoutError, OSError) as exc:
-            self._rebuilding = False
             log.error("AMI: QueueStatus not answered (%s); dropping the link", exc or "timeout")
-            self._drop()
+            self._client.drop("QueueStatus not answered")
             return
-        items = [dict(m) for m in _as_list(status)]
-        change = self.board.rebuild(items, self._clock())
-        held, self._held, self._rebuilding = self._held, [], False
+        finally:
+            # Nothing awaits between here and applying them: no event slips in between.
+            held, self._held, self._rebuilding = self._held, [], False
+        change = self.board.rebuild([m.headers for m in status.events], self._clock())
         for message in held:
             change.merge(self.board.apply(message.headers, message.variables, self._clock()))
-        _check_summary(self.board, [dict(m) for m in _as_list(summary)])
+        _check_summary(self.board, [m.headers for m in summary.events])
         self._pending.merge(change)
         self._pending.queues |= set(self.board.queues)
         self.after_batch()
@@ -262,47 +183,16 @@ class AmiConsumer:
                  len(self.board.queues),
                  sum(len(q.callers) for q in self.board.queues.values()))  # fmt: skip
 
-    async def _on_disconnect(self, exc: object) -> None:
+    async def _on_disconnect(self, reason: str) -> None:
         self.up.clear()
         self.rebuilt.clear()
-        self._cancel_rebuild()
-        log.warning("AMI: link to %s:%s lost (%s); the dashboard is stale until it is back",
-                    self._settings.host, self._settings.port, exc or "closed")  # fmt: skip
+        log.warning("AMI: the dashboard is stale until the link to %s is back (%s)",
+                    self._settings.where, reason)  # fmt: skip
         try:
             await self._store.set_ami_status(False, self._clock(), "link lost")
-        except Exception as err:  # noqa: BLE001  (boundary: Redis may be down too)
+        except (RedisError, OSError) as err:  # boundary: Redis may be down too
+            raise_if_cancelling()
             log.error("AMI: could not mark the board stale: %s", err)
-
-    def _drop(self) -> None:
-        manager = self._manager
-        protocol = getattr(manager, "protocol", None)
-        transport = getattr(protocol, "transport", None)
-        if transport is not None:
-            transport.abort()  # panoramisk then reconnects (with our back-off)
-
-    async def _keepalive(self) -> None:
-        """Ping on a live link, drop it when unanswered; beat the heartbeat."""
-        while True:
-            await asyncio.sleep(min(self._ping_interval, HEARTBEAT_SECONDS))
-            manager = self._manager
-            if manager is None:
-                continue
-            if self.up.is_set():
-                try:
-                    async with asyncio.timeout(self._ping_timeout):
-                        await manager.send_action({"Action": "Ping"})
-                except TimeoutError:
-                    log.error("AMI: Ping not answered in %.1f s; reconnecting", self._ping_timeout)
-                    self._drop()
-            try:
-                await self._store.heartbeat()
-            except Exception as exc:  # noqa: BLE001  (boundary: Redis down; next beat retries)
-                raise_if_cancelling()
-                log.error("AMI: heartbeat not written: %s", exc)
-
-
-def _as_list(response: Any) -> list[Any]:
-    return list(response) if isinstance(response, list) else [response]
 
 
 def _check_summary(board: QueueBoard, summary: list[dict[str, str]]) -> None:

@@ -138,7 +138,7 @@ async def test_caller_hangs_up_while_chain_is_dialled(
 
 @pytest.fixture
 async def ami() -> AsyncIterator[tuple[FakeAmi, AmiOriginator]]:
-    """A fake AMI and a logged-in panoramisk originator."""
+    """A fake AMI and a logged-in originator."""
     async with originator_on_fake() as pair:
         yield pair
 

@@ -62,6 +62,12 @@ def test_retry_pauses_back_off_from_first_to_most_and_reset_after_a_good_round()
     assert [retry.after(n) for n in range(6)] == [5.0, 1.0, 2.0, 4.0, 8.0, 8.0]
 
 
+def test_retry_pause_stays_at_most_after_any_number_of_failures() -> None:
+    """Days of failures in a row still give ``most``, never an OverflowError."""
+    retry = Retry(every=5.0, first=1.0, most=30.0)
+    assert [retry.after(n) for n in (1025, 10**6)] == [30.0, 30.0]
+
+
 async def test_retry_forever_logs_the_outage_once_and_the_recovery(
     caplog: pytest.LogCaptureFixture,
 ) -> None:

@@ -3,12 +3,17 @@
 Replies follow tests/transcripts/ami-basic.txt and ami-queue-events*.txt: the
 banner, ``Response: Success`` blocks with the ActionID echoed, event lists that
 start with ``EventList: start`` and end with ``...Complete`` (``ListItems``), CRLF
-line endings and a blank line after each message. An action it does not know is
-answered as Asterisk answers it and recorded as a violation, so a test fails on it.
+line endings and a blank line after each message. As Asterisk's manager.c does, a
+refused ``Login`` and a ``Logoff`` are answered and then the link is closed. An
+action it does not know is answered as Asterisk answers it and recorded as a
+violation, so a test fails on it.
 
 Tests drive it: ``emit`` sends raw event blocks (recorded or written) to every
 client that logged in with events on, ``queues`` is what ``QueueStatus`` and
-``QueueSummary`` report, and ``drop`` cuts every link as a restart would.
+``QueueSummary`` report, ``inside_lists`` are event blocks sent in the middle of
+every event list (Asterisk interleaves unrelated events with a list, as the
+recordings show), ``mute_ping`` and ``unanswered`` leave actions unanswered (a
+half-open link, a hung Asterisk), and ``drop`` cuts every link as a restart would.
 """
 
 from __future__ import annotations
@@ -16,11 +21,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import re
+import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ivr.ami.originate import AmiOriginator, AmiSettings
+from ivr.ami.client import AmiSettings
+from ivr.ami.originate import AmiOriginator
 
 BANNER = "Asterisk Call Manager/11.0.0\r\n"
 TRANSCRIPTS = Path(__file__).resolve().parents[1] / "transcripts"
@@ -68,7 +75,18 @@ class FakeAmi:
     status_delay: float = 0.0
     # Stop answering Ping (a half-open link).
     mute_ping: bool = False
+    # Actions received and never answered (a hung Asterisk).
+    unanswered: set[str] = field(default_factory=set)
+    # Event blocks sent after the first answer of every event list, before its items.
+    inside_lists: list[str] = field(default_factory=list)
+    # Whether ListCommands offers Originate (the user has write=originate).
+    may_originate: bool = True
+    # Logins with events on (the consumer's), all logins accepted, logins refused,
+    # and when each TCP connection was accepted (time.monotonic()).
     logins: int = 0
+    accepted: int = 0
+    refused: int = 0
+    connected_at: list[float] = field(default_factory=list)
     _server: asyncio.Server | None = None
     _writers: list[tuple[asyncio.StreamWriter, bool]] = field(default_factory=list)
     _logged_in: asyncio.Condition = field(default_factory=asyncio.Condition)
@@ -116,6 +134,7 @@ class FakeAmi:
         self._writers.clear()
 
     async def _client(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self.connected_at.append(time.monotonic())
         writer.write(BANNER.encode())
         logged_in = False
         try:
@@ -127,7 +146,7 @@ class FakeAmi:
                     action.setdefault(key, []).append(value)
                 self.actions.append(action)
                 name = action.get("Action", [""])[0]
-                if name == "Ping" and self.mute_ping:
+                if (name == "Ping" and self.mute_ping) or name in self.unanswered:
                     continue
                 if name in ("QueueStatus", "QueueSummary") and logged_in:
                     if self.status_delay and name == "QueueStatus":
@@ -136,8 +155,16 @@ class FakeAmi:
                     await writer.drain()
                     continue
                 reply = self._reply(action, logged_in)
-                if name == "Login" and "Success" in reply:
+                if name in ("Login", "Logoff") and "Success" not in reply:
+                    # Asterisk ends the session after a refused login and after Logoff.
+                    if name == "Login":
+                        self.refused += 1
+                    writer.write(reply.encode())
+                    await writer.drain()
+                    break
+                if name == "Login":
                     logged_in = True
+                    self.accepted += 1
                     events = action.get("Events", ["on"])[0].lower() != "off"
                     self._writers.append((writer, events))
                     writer.write(reply.encode())
@@ -165,6 +192,7 @@ class FakeAmi:
         what = "status" if name == "QueueStatus" else "summary"
         start = f"Response: Success\r\n{head}EventList: start\r\n"
         out = [f"{start}Message: Queue {what} will follow\r\n\r\n"]
+        out += [_block(b) for b in self.inside_lists]
         items = 0
         for queue, state in queues.items():
             if name == "QueueStatus":
@@ -227,6 +255,14 @@ class FakeAmi:
             if self.refuse_originate:
                 return f"Response: Error\r\n{head}Message: Originate failed\r\n\r\n"
             return f"Response: Success\r\n{head}Message: Originate successfully queued\r\n\r\n"
+        if name == "ListCommands":
+            # One header per action this user may run, as manager.c lists them.
+            listed = "Ping: Keepalive command. (Priv: <none>)\r\n"
+            listed += "QueueStatus: Show queue status. (Priv: <none>)\r\n"
+            listed += "QueueSummary: Show queue summary. (Priv: <none>)\r\n"
+            if self.may_originate:
+                listed += "Originate: Originate a call. (Priv: originate,all)\r\n"
+            return f"Response: Success\r\n{head}{listed}\r\n"
         if name == "Logoff":
             return f"Response: Goodbye\r\n{head}Message: Thanks for all the fish.\r\n\r\n"
         self.violations.append(f"unknown action {name}")
@@ -294,7 +330,7 @@ async def queue_with_agent(secret: str, queue: str) -> AsyncIterator[FakeAmi]:
 async def originator_on_fake(
     secret: str = "s3cret-for-tests",
 ) -> AsyncIterator[tuple[FakeAmi, AmiOriginator]]:
-    """A fake AMI and a panoramisk originator logged in to it; no violation at the end."""
+    """A fake AMI and an originator logged in to it; no violation at the end."""
     fake = FakeAmi(secret=secret)
     port = await fake.start()
     originator = AmiOriginator(AmiSettings("127.0.0.1", port, "ivr", secret, 5))

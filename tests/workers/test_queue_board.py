@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from redis.asyncio import Redis
 
-from ivr.ami.originate import AmiSettings
+from ivr.ami.client import AmiSettings
 from ivr.domain.records import CallRecord
 from ivr.store import keys
 from ivr.store.live import LiveStore

@@ -70,7 +70,7 @@ async def open_ticket(
 
 @pytest.fixture
 async def ami() -> AsyncIterator[tuple[FakeAmi, AmiOriginator]]:
-    """A fake AMI and a logged-in panoramisk originator."""
+    """A fake AMI and a logged-in originator."""
     async with originator_on_fake() as pair:
         yield pair
 
