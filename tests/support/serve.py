@@ -82,15 +82,19 @@ def ivr_environ(
 
 @contextlib.contextmanager
 def ivr_serve(
-    redis_url: str | None = None, extra: Mapping[str, str] | None = None
+    redis_url: str | None = None,
+    extra: Mapping[str, str] | None = None,
+    *,
+    agi_port: int | None = None,
 ) -> Iterator[Served]:
     """``ivr serve --demo`` on free loopback ports against ``redis_url`` (None: its own Redis).
 
-    ``extra`` overrides or adds settings (``IVR_CLOCK_START``, ``IVR_LOG_LEVEL``, ...).
+    ``extra`` overrides or adds settings (``IVR_CLOCK_START``, ``IVR_LOG_LEVEL``, ...);
+    ``agi_port`` is the FastAGI port to listen on (default: a free one).
     The process is stopped and its data directory removed on leaving.
     """
     with tempfile.TemporaryDirectory() as data:
-        agi_port, web_port = free_port(), free_port()
+        agi_port, web_port = agi_port or free_port(), free_port()
         env = ivr_environ(redis_url, data, dict(extra or {}))
         env |= {"IVR_AGI_PORT": str(agi_port), "IVR_WEB_PORT": str(web_port)}
         log = Path(data) / "serve.log"
