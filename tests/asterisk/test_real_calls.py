@@ -11,7 +11,8 @@ Asterisk itself reported (VarSet, QueueCallerJoin, DialBegin/DialEnd,
 BridgeEnter, Hangup) and what Redis holds.
 
 Without an Asterisk (``IVR_TEST_ASTERISK`` or the shared bundle) the module is
-skipped with one line saying how to enable it.
+skipped with one line saying how to enable it; with ``IVR_REQUIRE_ASTERISK=1``
+(``.ci/run`` sets it) that is a failure instead.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ import concurrent.futures
 import contextlib
 import datetime as dt
 import json
+import os
 import subprocess
 import sys
 from collections.abc import Awaitable, Callable, Mapping
@@ -41,7 +43,7 @@ from ivr.store.directory import Directory
 from ivr.store.imports import import_systems
 from ivr.store.oncall import OnCallStore
 from ivr.store.tickets import TicketStore
-from tests.support.asterisk import ROOT, find_asterisk
+from tests.support.asterisk import ROOT, find_asterisk, why_no_asterisk
 from tests.support.harness import CHICAGO
 from tests.support.pin_guard import PinGuard
 from tests.support.real_line import Rig, rig
@@ -49,6 +51,9 @@ from tests.support.redis_server import redis_server
 from tests.support.switchboard import PlacedCall, Switchboard
 
 pytestmark = [pytest.mark.asterisk, pytest.mark.timeout(300)]
+
+if (_missing := why_no_asterisk()) is not None and os.environ.get("IVR_REQUIRE_ASTERISK") != "1":
+    pytest.skip(_missing, allow_module_level=True)
 
 DAY = "2026-11-25T10:00:00-06:00"  # Wednesday morning: every tier is open
 NIGHT = "2026-11-25T22:00:00-06:00"  # Wednesday night: only Premium Plus, through on-call
@@ -408,6 +413,8 @@ def world(tmp_path_factory: pytest.TempPathFactory, pin_guard: PinGuard) -> Worl
     home = tmp_path_factory.mktemp("real-asterisk")
     found = find_asterisk(home)
     if isinstance(found, str):
+        if os.environ.get("IVR_REQUIRE_ASTERISK") == "1":  # CI: a skip would hide a failure
+            pytest.fail(f"IVR_REQUIRE_ASTERISK=1 but {found}")
         pytest.skip(found)
     sounds = home / "prompts"
     built = subprocess.run(

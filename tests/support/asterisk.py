@@ -75,6 +75,21 @@ class Install:
     origin: str
 
 
+def why_no_asterisk() -> str | None:
+    """One line on why no Asterisk can be found (None: one can); a cheap look, no unpacking."""
+    own = os.environ.get("IVR_TEST_ASTERISK", "").strip()
+    if own:
+        path = Path(own)
+        return (
+            None
+            if path.is_file() and os.access(path, os.X_OK)
+            else (f"IVR_TEST_ASTERISK={own} is not an executable file")
+        )
+    if BUNDLE_DIR.is_dir() and any(BUNDLE_DIR.glob("asterisk-*.tar.xz")):
+        return None
+    return HOW_TO_ENABLE
+
+
 def find_asterisk(workdir: Path) -> Install | str:
     """The Asterisk to test against, or one line saying why there is none and how to add one."""
     own = os.environ.get("IVR_TEST_ASTERISK", "").strip()

@@ -11,6 +11,7 @@ is loaded too) with the same settings in their environment.
 from __future__ import annotations
 
 import contextlib
+import shutil
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,6 +23,7 @@ from tests.support.asterisk import (
     Install,
     copy_log,
     running,
+    stop,
 )
 from tests.support.harness import free_port
 from tests.support.serve import ivr_serve
@@ -92,6 +94,12 @@ def rig(
                 "IVR_AMI_SECRET": SERVICE_AMI_SECRET,
             }
             with ivr_serve(redis_url, settings | ami, agi_port=agi_port) as served:
-                yield Rig(name, asterisk, redis_url, agi_port, served.web_port, served.log)
+                try:
+                    yield Rig(name, asterisk, redis_url, agi_port, served.web_port, served.log)
+                finally:
+                    # Calls end with Asterisk, so the service then stops without its drain.
+                    stop(asterisk)
+                    with contextlib.suppress(OSError):
+                        shutil.copy(served.log, home / f"serve-{name}.log")
         finally:
             copy_log(asterisk, home / f"asterisk-{name}.log")
