@@ -37,7 +37,7 @@ def main(argv: list[str] | None = None) -> int:
         )
     else:
         # The service's own Redis in its private data directory (no IVR_REDIS_URL).
-        with ivr_serve(None, {"IVR_FIXED_NOW": args.at}) as served:
+        with ivr_serve(None, {"IVR_CLOCK_START": args.at}) as served:
             result = asyncio.run(
                 run_load(
                     served.agi_port,

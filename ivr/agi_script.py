@@ -32,10 +32,10 @@ from ivr.agi.classic import (
 from ivr.agi.protocol import AgiEnvironment, AgiProtocolError
 from ivr.config import ConfigError, Settings, load_settings
 from ivr.flows.routes import route_table
-from ivr.runtime.clock import Clock, now_utc
+from ivr.runtime.clock import Clock
 from ivr.runtime.logs import configure_logging
 from ivr.runtime.redis_server import RedisUnavailable
-from ivr.services import build_stores, line_context, open_redis
+from ivr.services import build_stores, line_context, open_redis, service_clock
 
 log = logging.getLogger("ivr.agi.classic")
 
@@ -44,13 +44,15 @@ async def run_call(
     agi: Pyst2Agi,
     env: AgiEnvironment,
     settings: Settings,
-    clock: Clock = now_utc,
+    clock: Clock | None = None,
 ) -> int:
     """Run ``env.route`` on this script's channel; return the exit status."""
     call = env.unique_id
     async with open_redis(settings) as redis:
         stores = build_stores(redis, settings)
-        handler = route_table(line_context(stores, settings, clock)).get(env.route)
+        handler = route_table(line_context(stores, settings, clock or service_clock(settings))).get(
+            env.route
+        )
         if handler is None:
             log.error("call=%s no route %r (the script's file name names it)", call, env.route)
             return EXIT_CANNOT_RUN

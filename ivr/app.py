@@ -24,10 +24,17 @@ from ivr.ami.originate import AmiOriginator, Originator
 from ivr.config import Settings
 from ivr.demo import load_demo
 from ivr.domain.helpdesk import RetryPolicy
-from ivr.runtime.clock import now_utc
+from ivr.runtime.clock import Clock
 from ivr.runtime.lag_probe import LagProbe
 from ivr.runtime.tasks import stop_task
-from ivr.services import ami_settings, build_agi_server, build_stores, call_tester_line, open_redis
+from ivr.services import (
+    ami_settings,
+    build_agi_server,
+    build_stores,
+    call_tester_line,
+    open_redis,
+    service_clock,
+)
 from ivr.store.accounts import Accounts, UserRole
 from ivr.store.keys import SLA_LEADER
 from ivr.store.leader import Lease
@@ -47,19 +54,20 @@ log = logging.getLogger("ivr")
 
 async def serve(settings: Settings, *, demo: bool = False) -> None:
     """Run the service until SIGINT or SIGTERM."""
+    clock = service_clock(settings)
     async with open_redis(settings, hold=True) as redis:
         await redis.ping()
         stores = build_stores(redis, settings)
         if demo:
             await load_demo(stores.directory, stores.pins)
-            await _demo_admin(redis)
+            await _demo_admin(redis, clock)
         probe = LagProbe() if settings.lag_probe_file else None
         probe_task = asyncio.create_task(probe.run()) if probe else None
-        server = build_agi_server(stores, settings)
+        server = build_agi_server(stores, settings, clock)
         await server.start(settings.agi_host, settings.agi_port)
-        pager = await start_pager(stores, settings)
-        sla_watch = start_sla_watch(stores, settings, pager.originator if pager else None)
-        consumer = await start_consumer(redis, settings)
+        pager = await start_pager(stores, settings, clock)
+        sla_watch = start_sla_watch(stores, settings, pager.originator if pager else None, clock)
+        consumer = await start_consumer(redis, settings, clock)
         background = []
         if stores.journal is not None:
             background.append(asyncio.create_task(replay_forever(stores.journal, stores.tickets)))
@@ -69,7 +77,7 @@ async def serve(settings: Settings, *, demo: bool = False) -> None:
             log.warning("IVR_HELPDESK_URL not set: tickets are not sent to the helpdesk")
         stop = _stop_on_signals()
         try:
-            web_app = create_app(redis, settings, now_utc, call_tester=_tester(redis, settings))
+            web_app = create_app(redis, settings, clock, call_tester=_tester(redis, settings))
             async with running_web(web_app, settings.web_host, settings.web_port):
                 log.info("ivr serve ready (Ctrl-C to stop)")
                 await stop.wait()
@@ -90,10 +98,11 @@ async def serve(settings: Settings, *, demo: bool = False) -> None:
 
 async def serve_web(settings: Settings) -> None:
     """Run only the dashboard (``ivr web``): any number share the board through Redis."""
+    clock = service_clock(settings)
     async with open_redis(settings, hold=True) as redis:
         await redis.ping()
         stop = _stop_on_signals()
-        web_app = create_app(redis, settings, now_utc, call_tester=_tester(redis, settings))
+        web_app = create_app(redis, settings, clock, call_tester=_tester(redis, settings))
         async with running_web(web_app, settings.web_host, settings.web_port):
             log.info("ivr web ready (Ctrl-C to stop)")
             await stop.wait()
@@ -112,18 +121,18 @@ def _stop_on_signals() -> asyncio.Event:
     return stop
 
 
-async def _demo_admin(redis: Redis) -> None:
+async def _demo_admin(redis: Redis, clock: Clock) -> None:
     """A demo needs someone to sign in: an ``admin`` with a random password, shown once."""
     accounts = Accounts(redis)
     if await accounts.list():
         return
     password = secrets.token_urlsafe(12)
-    await accounts.add("admin", UserRole.ADMIN, password, now_utc())
+    await accounts.add("admin", UserRole.ADMIN, password, clock())
     # Printed to the terminal that started the demo, never to the log.
     print(f"Dashboard demo account: admin / {password}", flush=True)  # noqa: T201
 
 
-async def start_consumer(redis: Redis, settings: Settings) -> AmiConsumer | None:
+async def start_consumer(redis: Redis, settings: Settings, clock: Clock) -> AmiConsumer | None:
     """Follow queue events for the dashboard, when AMI is configured."""
     if not settings.ami_host:
         log.warning("IVR_AMI_HOST not set: the dashboard will show no live queues")
@@ -131,7 +140,7 @@ async def start_consumer(redis: Redis, settings: Settings) -> AmiConsumer | None
     consumer = AmiConsumer(
         ami_settings(settings),
         LiveStore(redis, settings.timezone, settings.service_level_seconds),
-        now_utc,
+        clock,
     )
     await consumer.start()
     return consumer
@@ -171,7 +180,7 @@ class RunningPager:
         await self.originator.close()
 
 
-async def start_pager(stores: Stores, settings: Settings) -> RunningPager | None:
+async def start_pager(stores: Stores, settings: Settings, clock: Clock) -> RunningPager | None:
     """Re-page unaccepted on-call tickets through AMI, when AMI is configured."""
     if not settings.ami_host:
         log.warning("IVR_AMI_HOST not set: unaccepted on-call tickets will not be re-paged")
@@ -186,13 +195,13 @@ async def start_pager(stores: Stores, settings: Settings) -> RunningPager | None
             max_rounds=settings.oncall_max_rounds,
             round_gap=dt.timedelta(seconds=settings.oncall_round_gap_seconds),
         ),
-        now_utc,
+        clock,
     )
     return RunningPager(asyncio.create_task(pager.run()), originator)
 
 
 def start_sla_watch(
-    stores: Stores, settings: Settings, originator: Originator | None
+    stores: Stores, settings: Settings, originator: Originator | None, clock: Clock
 ) -> asyncio.Task[None]:
     """The SLA watch in the background (it runs in one worker at a time; see sla_watch)."""
     if not settings.support_manager_dial:
@@ -206,7 +215,7 @@ def start_sla_watch(
         stores.calendars,
         originator,
         SlaPolicy(shares=settings.sla_alert_shares, manager_dial=settings.support_manager_dial),
-        now_utc,
+        clock,
         # Three rounds without a renewal and another worker takes the watch over.
         Lease(
             stores.redis,

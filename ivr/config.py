@@ -83,9 +83,10 @@ class Settings:
     log_format: str | None = None
     holiday_country: str = "US"
     holiday_subdiv: str = ""
-    # Demos and tests only: a fixed "now" for every call, and whether a call may
-    # name its own time (``support-line?at=...``). Both off in production.
-    fixed_now: dt.datetime | None = None
+    # Demos and tests only: the service's clock starts at this time and runs on
+    # (calls, SLA watch, re-paging alike), and whether a call may name its own time
+    # (``support-line?at=...``). Both off in production.
+    clock_start: dt.datetime | None = None
     allow_call_time: bool = False
     ami_host: str | None = None
     ami_port: int = 5038
@@ -196,7 +197,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         log_format=get("IVR_LOG_FORMAT", _log_format, base.log_format),
         holiday_country=get("IVR_HOLIDAY_COUNTRY", _pattern(_REGION_RE), base.holiday_country),
         holiday_subdiv=get("IVR_HOLIDAY_SUBDIV", _pattern(_REGION_RE), base.holiday_subdiv),
-        fixed_now=get("IVR_FIXED_NOW", _aware_time, None),
+        clock_start=get("IVR_CLOCK_START", _aware_time, None),
         allow_call_time=get("IVR_ALLOW_CALL_TIME", _bool, base.allow_call_time),
         ami_host=get("IVR_AMI_HOST", _host, None),
         ami_port=get("IVR_AMI_PORT", _port, base.ami_port),

@@ -8,6 +8,7 @@ Imported by the entry points that start the parts (``ivr.app``, ``ivr.commands``
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import logging
 from collections.abc import AsyncIterator
 
@@ -17,7 +18,7 @@ from ivr.agi.server import FastAgiServer, ServerLimits
 from ivr.ami.client import AmiSettings
 from ivr.config import Settings
 from ivr.flows.routes import LineContext, route_table
-from ivr.runtime.clock import Clock, now_utc
+from ivr.runtime.clock import Clock, clock_from, now_utc
 from ivr.runtime.redis_server import managed_redis
 from ivr.store.calendar import CalendarRules, CalendarStore
 from ivr.store.calls import CallStore
@@ -108,17 +109,23 @@ def build_stores(
     )
 
 
+def service_clock(settings: Settings) -> Clock:
+    """The one clock of a process: the real one, or a demo's (``IVR_CLOCK_START``)."""
+    if settings.clock_start is None:
+        return now_utc
+    log.warning("IVR_CLOCK_START is set: the service's clock started at %s (demos and tests)",
+                settings.clock_start.isoformat())  # fmt: skip
+    return clock_from(settings.clock_start)
+
+
 def line_context(stores: Stores, settings: Settings, clock: Clock = now_utc) -> LineContext:
-    """What the routes need, from the stores and settings (a fixed demo clock if set)."""
-    fixed = settings.fixed_now
-    if fixed is not None:
-        log.warning("IVR_FIXED_NOW is set: every call runs at %s", fixed.isoformat())
-        clock = lambda: fixed  # noqa: E731  (a constant clock for demos)
+    """What the routes need, from the stores and settings."""
     return LineContext(
         stores=stores,
         queues=settings.queues,
         clock=clock,
         allow_call_time=settings.allow_call_time,
+        repage_delay=dt.timedelta(seconds=settings.oncall_round_gap_seconds),
     )
 
 
@@ -151,7 +158,7 @@ def call_tester_line(settings: Settings, pins: PinHasher | None = None) -> LineF
     """How the call tester builds its support line: the real route table over the
     scratch database, on loopback, at the test call's own time (never a demo clock)."""
     line_settings = settings.with_overrides(
-        fixed_now=None, allow_call_time=False, agi_host="127.0.0.1", agi_allow=()
+        clock_start=None, allow_call_time=False, agi_host="127.0.0.1", agi_allow=()
     )
     hasher = pins or configured_pins(line_settings)
 

@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Installs everything the service and its tests need on a fresh Debian machine:
-# Debian packages (redis-server, espeak-ng, sox; chromium with --with-browser) when missing, then a virtualenv in
+# Debian packages (redis-server, espeak-ng, sox; with --with-browser, which `make
+# test` passes, also chromium for the browser tests and asterisk-core-sounds-en-wav,
+# the core sounds the real-Asterisk tests play) when missing, then a virtualenv in
 # .venv with the project and its development tools. Safe to run again: it only
 # installs what is missing.
 set -euo pipefail
@@ -14,6 +16,8 @@ command -v soxi >/dev/null 2>&1 || need+=(sox)
 # The browser tests drive Debian's Chromium (browsers cannot be downloaded here).
 if [ "${1:-}" = "--with-browser" ]; then
     command -v chromium >/dev/null 2>&1 || need+=(chromium)
+    # Digits, dates and the beep for the real Asterisk of the tests (tests/asterisk).
+    [ -d /usr/share/asterisk/sounds/en_US_f_Allison/digits ] || need+=(asterisk-core-sounds-en-wav)
 fi
 if [ ${#need[@]} -gt 0 ]; then
     if [ "$(id -u)" -ne 0 ]; then

@@ -3,10 +3,6 @@
 from __future__ import annotations
 
 import logging
-import shutil
-import socket
-import subprocess
-import time
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
@@ -20,9 +16,10 @@ from ivr.demo import load_demo
 from ivr.services import build_agi_server, build_stores, redis_client
 from ivr.store.pins import PinHasher
 from ivr.store.stores import Stores
-from tests.support.harness import OPEN_HOURS, Clock, Line, free_port
+from tests.support.harness import OPEN_HOURS, Clock, Line
 from tests.support.helpdesk_receiver import Receiver
 from tests.support.pin_guard import PinGuard, PinGuardHandler, collect_pins
+from tests.support.redis_server import redis_server
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -76,33 +73,8 @@ def _log_everything() -> Iterator[None]:
 @pytest.fixture(scope="session")
 def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A real redis-server on a free port, started for this test session."""
-    binary = shutil.which("redis-server")
-    assert binary, "redis-server is not installed: run ./scripts/setup.sh"
-    workdir = tmp_path_factory.mktemp("redis")
-    for _attempt in range(5):
-        port = free_port()
-        process = subprocess.Popen(
-            [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "",
-             "--appendonly", "no", "--dir", str(workdir)],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )  # fmt: skip
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline and process.poll() is None:
-            try:
-                with socket.create_connection(("127.0.0.1", port), timeout=0.2):
-                    break
-            except OSError:
-                time.sleep(0.05)
-        if process.poll() is None:
-            break
-    else:
-        pytest.fail("could not start redis-server")
-    try:
-        yield f"redis://127.0.0.1:{port}/0"
-    finally:
-        process.terminate()
-        process.wait(10)
+    with redis_server(tmp_path_factory.mktemp("redis")) as url:
+        yield url
 
 
 @pytest.fixture

@@ -16,7 +16,7 @@ def test_defaults() -> None:
     assert (settings.agi_host, settings.agi_port, settings.redis_url) == ("127.0.0.1", 4573, None)
     assert settings.timezone.key == "America/Chicago"
     assert settings.queues.general == "support-general"
-    assert settings.fixed_now is None
+    assert settings.clock_start is None
     assert settings.allow_call_time is False
 
 
@@ -29,7 +29,7 @@ def test_values_parsed() -> None:
             "IVR_AGI_ALLOW": "10.0.0.5, 10.0.1.0/24",
             "IVR_TIMEZONE": "America/New_York",
             "IVR_QUEUE_PREMIUM": "prem_q",
-            "IVR_FIXED_NOW": "2026-11-25T22:00:00-06:00",
+            "IVR_CLOCK_START": "2026-11-25T22:00:00-06:00",
             "IVR_SLA_WALL_CLOCK": "yes",
             "IVR_HOLIDAY_SUBDIV": "TX",
         }
@@ -39,7 +39,7 @@ def test_values_parsed() -> None:
         ipaddress.ip_network("10.0.1.0/24"),
     )
     assert settings.queues.premium == "prem_q"
-    assert settings.fixed_now == dt.datetime.fromisoformat("2026-11-25T22:00:00-06:00")
+    assert settings.clock_start == dt.datetime.fromisoformat("2026-11-25T22:00:00-06:00")
     assert settings.sla_wall_clock is True
 
 
@@ -54,7 +54,7 @@ def test_values_parsed() -> None:
         ({"IVR_QUEUE_GENERAL": "x)|y"}, "IVR_QUEUE_GENERAL"),
         ({"IVR_AGI_ALLOW": "10.0.0.300"}, "IVR_AGI_ALLOW"),
         ({"IVR_AGI_HOST": "0.0.0.0"}, "IVR_AGI_ALLOW"),  # noqa: S104
-        ({"IVR_FIXED_NOW": "2026-11-25T22:00:00"}, "IVR_FIXED_NOW"),
+        ({"IVR_CLOCK_START": "2026-11-25T22:00:00"}, "IVR_CLOCK_START"),
         ({"IVR_SLA_WALL_CLOCK": "maybe"}, "IVR_SLA_WALL_CLOCK"),
         ({"IVR_HOLIDAY_COUNTRY": "XX"}, "IVR_HOLIDAY_COUNTRY"),
         ({"IVR_PIN_MAX_FAILURES": "0"}, "IVR_PIN_MAX_FAILURES"),

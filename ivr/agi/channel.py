@@ -148,7 +148,12 @@ class AgiChannel:
 
     async def record(self, name: str, max_seconds: int, silence_seconds: int) -> Recording:
         """A beep, then ``RECORD FILE`` as WAV ended by ``#``, silence or time."""
-        await self.play_core("beep")
+        try:
+            await self.play_core("beep")
+        except ChannelFailure as exc:
+            # Asterisk's own beep is missing (no core sounds): the description still
+            # matters more than the tone before it.
+            log.warning("call=%s no beep before the recording: %s", self.call_id, exc)
         path = f"{self._recording_dir}/{name}"
         response = await self._run(
             "RECORD FILE",

@@ -6,6 +6,13 @@ environment block, one answer per command, ``200 result=-1`` for a missing sound
 ``(timeout)`` answers, the bare ``HANGUP`` line after a hang-up and ``511`` for
 commands on a dead channel. Strict mode records every command it does not know,
 every usage error and every missing sound as a violation.
+
+It also keeps the session's ``AGISTATUS`` as the real Asterisk 22.10.1 does
+(checked against it): one command that fails while the channel is up (``STREAM
+FILE`` of a missing file, ``RECORD FILE`` into a directory that does not exist,
+``SAY ...`` without Asterisk's core sounds) makes the whole session ``FAILURE``,
+whatever the service does afterwards; ``GET DATA`` of a missing prompt answers
+``result=-1`` but leaves it ``SUCCESS``; a caller's hang-up makes it ``HANGUP``.
 """
 
 from __future__ import annotations
@@ -106,8 +113,16 @@ class CallResult:
     commands: list[str] = field(default_factory=list)
     violations: list[str] = field(default_factory=list)
     hung_up_by: str = ""  # "caller", "service" or "" (returned to the dialplan)
+    command_failed: bool = False  # a command failed on a live channel (see agi_status)
     closed_by_service: bool = False
     seconds: float = 0.0
+
+    @property
+    def agi_status(self) -> str:
+        """``AGISTATUS`` as Asterisk would leave it for the dialplan after this session."""
+        if self.hung_up_by:
+            return "HANGUP"
+        return "FAILURE" if self.command_failed else "SUCCESS"
 
 
 USAGE = {
@@ -143,6 +158,7 @@ class SimulatedCall:
     extra_env: dict[str, str] = field(default_factory=dict)
     close_wait: float = 5.0
     recording_writable: bool = True  # False: RECORD FILE cannot create its file
+    core_sounds: bool = True  # False: Asterisk's own sounds (digits, dates, beep) missing
     # Awaited with each command line before it is answered (tests: kill a worker mid-call).
     before_answer: Callable[[str], Awaitable[None]] | None = None
 
@@ -299,7 +315,8 @@ class _Session:
         return [self._execute(verb, args)]
 
     def _sound(self, name: str) -> bool:
-        if self.call.sound_exists(name):
+        core = "/" not in name
+        if self.call.sound_exists(name) and (self.call.core_sounds or not core):
             return True
         self._violation(f"sound file does not exist: {name}")
         self.result.steps.append(Step("error", f"missing sound {name}"))
@@ -313,20 +330,28 @@ class _Session:
                 return "200 result=0"
             case "STREAM FILE":
                 if not self._sound(args[0]):
+                    self.result.command_failed = True
                     return "200 result=-1 endpos=0"
                 steps.append(Step("play", args[0]))
                 return "200 result=0 endpos=16000"
             case "GET DATA":
                 return self._get_data(args)
+            case "SAY DIGITS" | "SAY NUMBER" | "SAY DATETIME" if not self.call.core_sounds:
+                # Each digit, day and month is one of Asterisk's own sound files.
+                steps.append(Step("error", f"{verb}: no core sounds (digits/...)"))
+                self.result.command_failed = True
+                return "200 result=-1"
             case "SAY DIGITS" | "SAY NUMBER":
                 if not args[0].lstrip("-").isdigit():
                     self._violation(f"{verb} of a non-number: {args[0]!r}")
+                    self.result.command_failed = True
                     return "200 result=-1"
                 steps.append(Step("say", f"{verb.split()[1].lower()} {args[0]}"))
                 return "200 result=0"
             case "SAY DATETIME":
                 if not args[0].isdigit():
                     self._violation(f"SAY DATETIME of a non-number: {args[0]!r}")
+                    self.result.command_failed = True
                     return "200 result=-1"
                 steps.append(Step("say", _describe_datetime(args)))
                 return "200 result=0"
@@ -368,6 +393,7 @@ class _Session:
         pressed = self._next_answer()
         if not self.call.recording_writable:
             self.result.steps.append(Step("error", f"cannot write {args[0]}.{args[1]}"))
+            self.result.command_failed = True
             return "200 result=-1 (writefile)"
         self.result.steps.append(Step("record", f"{args[0]}.{args[1]}"))
         if pressed and any(key in args[2] for key in pressed):

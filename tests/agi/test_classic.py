@@ -275,18 +275,35 @@ def assert_only_commands(stdout: bytes) -> None:
 
 
 def comparable(ticket: Ticket | None) -> dict[str, object]:
-    """A ticket's fields, less those that differ between two calls by nature."""
+    """A ticket's fields, less those that differ between two calls by nature; times to the
+    minute (the script's clock starts at the line's moment and runs on from there)."""
     assert ticket is not None
     fields = dataclasses.asdict(ticket)
     for name in ("number", "call_id"):
         del fields[name]
     fields["scenario"] = str(fields["scenario"]).replace(ticket.call_id, "<call>")
+    for name, value in fields.items():
+        if isinstance(value, dt.datetime):
+            fields[name] = value.replace(second=0, microsecond=0)
     return fields
 
 
+def to_the_minute(variables: dict[str, str]) -> dict[str, str]:
+    """The variables with the SLA due time to the minute, as the caller hears it."""
+    due = variables.get("IVR_SLA_DUE")
+    if due:
+        variables["IVR_SLA_DUE"] = dt.datetime.fromisoformat(due).replace(second=0).isoformat()
+    return variables
+
+
 def without_call_specifics(commands: Sequence[str], ticket: str, call_id: str) -> list[str]:
-    """Commands with the ticket number and call id (the recording's name) made generic."""
-    return [c.replace(ticket, "<ticket>").replace(call_id, "<call>") for c in commands]
+    """Commands with the ticket number and call id (the recording's name) made generic, and
+    the times said to the minute."""
+    generic = [c.replace(ticket, "<ticket>").replace(call_id, "<call>") for c in commands]
+    return [
+        re.sub(r'^SAY DATETIME "(\d+)"', lambda m: f'SAY DATETIME "{int(m[1]) // 60}m"', c)
+        for c in generic
+    ]
 
 
 # ---------------------------------------------------------------------------
@@ -456,14 +473,17 @@ async def test_emergency_call_gives_the_same_variables_and_ticket_as_fastagi(
     await stores.tickets.resolve(fast.variables["IVR_TICKET"], "test", when)
     # The script's clock is the FastAGI line's moment; DEBUG puts pyst2's chatter in the log.
     environ = script_environ(
-        redis_url, tmp_path, IVR_FIXED_NOW=when.isoformat(), IVR_LOG_LEVEL="DEBUG"
+        redis_url, tmp_path, IVR_CLOCK_START=when.isoformat(), IVR_LOG_LEVEL="DEBUG"
     )
     run = await run_script(SUPPORT_LINE_SCRIPT, environ, tmp_path, strict_call(EMERGENCY))
     assert_clean(run)
     assert "pyst2: " in run.stderr  # pyst2's own output went to the log, not stdout
     assert run.result.hung_up_by == ""  # returned to the dialplan
 
-    fast_vars, script_vars = dict(fast.variables), dict(run.result.variables)
+    fast_vars, script_vars = (
+        to_the_minute(dict(fast.variables)),
+        to_the_minute(dict(run.result.variables)),
+    )
     fast_number, script_number = fast_vars.pop("IVR_TICKET"), script_vars.pop("IVR_TICKET")
     assert script_vars == fast_vars
     assert fast_vars["IVR_ROUTE"] in {"queue", "oncall"}
@@ -552,7 +572,7 @@ async def test_first_argument_is_the_query_of_the_route(
     clock.now = AFTER_HOURS
     fast = await line.call(EMERGENCY, UNKNOWN_CALLER)
     number = fast.variables["IVR_TICKET"]
-    environ = script_environ(redis_url, tmp_path, IVR_FIXED_NOW=AFTER_HOURS.isoformat())
+    environ = script_environ(redis_url, tmp_path, IVR_CLOCK_START=AFTER_HOURS.isoformat())
     run = await run_script(
         ONCALL_ACCEPT_SCRIPT,
         environ,

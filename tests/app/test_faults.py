@@ -110,7 +110,7 @@ async def serve(redis_port: int, tmp: Path, guard: PinGuard, **env: str) -> Asyn
         "IVR_REDIS_URL": f"redis://127.0.0.1:{redis_port}/0",
         "IVR_AGI_PORT": str(port),
         "IVR_WEB_PORT": str(free_port()),
-        "IVR_FIXED_NOW": "2026-11-25T10:00:00-06:00",
+        "IVR_CLOCK_START": "2026-11-25T10:00:00-06:00",
         "IVR_LOG_FORMAT": "json",
         "IVR_DATA_DIR": str(tmp / "data"),
         **env,

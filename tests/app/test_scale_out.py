@@ -43,7 +43,7 @@ async def start_worker(redis_url: str, tmp_path: Path, name: str) -> Worker:
         "IVR_REDIS_URL": redis_url,
         "IVR_AGI_PORT": str(port),
         "IVR_WEB_PORT": str(free_port()),
-        "IVR_FIXED_NOW": "2026-11-25T10:00:00-06:00",
+        "IVR_CLOCK_START": "2026-11-25T10:00:00-06:00",
         "IVR_DATA_DIR": str(tmp_path / name),
     }
     log = tmp_path / f"{name}.log"

@@ -13,7 +13,7 @@ pytestmark = pytest.mark.slow
 async def test_200_concurrent_calls_all_get_tickets() -> None:
     """200 calls at once: none fails, every ticket number is distinct, memory stays bounded."""
     # The service's own Redis in its private data directory, the clock at a Wednesday 10:00.
-    with ivr_serve(None, {"IVR_FIXED_NOW": "2026-11-25T10:00:00-06:00"}) as served:
+    with ivr_serve(None, {"IVR_CLOCK_START": "2026-11-25T10:00:00-06:00"}) as served:
         result = await run_load(
             served.agi_port, served.pid, calls=200, concurrency=200, duration=120, pause=0.05
         )

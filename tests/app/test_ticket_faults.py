@@ -177,7 +177,7 @@ def start_serve(
     env = {k: v for k, v in os.environ.items() if not k.startswith("IVR_")}
     env |= {
         "IVR_REDIS_URL": redis_url, "IVR_AGI_PORT": str(port), "IVR_WEB_PORT": str(free_port()),
-        "IVR_FIXED_NOW": "2026-11-25T10:00:00-06:00", "IVR_DATA_DIR": str(tmp_path / name),
+        "IVR_CLOCK_START": "2026-11-25T10:00:00-06:00", "IVR_DATA_DIR": str(tmp_path / name),
         "IVR_HELPDESK_URL": hook, "IVR_HELPDESK_SECRET": SECRET,
         "IVR_HELPDESK_CLAIM_IDLE_SECONDS": "0.5", "IVR_HELPDESK_RETRY_BASE_SECONDS": "0.05",
     }  # fmt: skip

@@ -19,6 +19,7 @@ from ivr.domain.variables import Var
 from ivr.flows.prompts import sound_exists
 from ivr.flows.routes import ONCALL_MESSAGE, SUPPORT_LINE
 from tests.support.dialplan import (
+    CALLER_CHANNEL,
     CONTEXT,
     DEFAULT_AGI_URL,
     DEFAULT_GENERAL_QUEUE,
@@ -31,6 +32,7 @@ from tests.support.dialplan import (
     SOUND_COMMENT,
     SOUNDS_PREFIX,
     Asterisk,
+    Engineer,
     asterisklint,
     dialplan_text,
     labels,
@@ -104,28 +106,49 @@ def test_agi_call_targets_the_support_line_route() -> None:
 
 
 def test_hangup_during_oncall_reports_to_the_service() -> None:
-    """The h extension tells route oncall-message when the caller left mid-chain, once only."""
+    """The h extension tells route oncall-message when the caller left mid-chain, once only,
+    and never after an engineer accepted."""
     steps = support_line()["h"]
     assert [(s.app, s.args) for s in steps[:3]] == [
-        ("GotoIf", '$["${IVR_ROUTE}" != "oncall"]?done'),
-        ("GotoIf", '$["${SL_ONCALL_DONE}" = "1"]?done'),
+        ("GotoIf", '$["${SL_ONCALL_RINGING}" != "1"]?done'),
+        ("GotoIf", '$["${SHARED(SL_SCREEN_ACCEPTED)}" = "1"]?done'),
         ("AGI", f"${{SL_AGI_URL}}/{ONCALL_MESSAGE}?ticket=${{IVR_TICKET}}"),
     ]
     main = main_steps()
-    done = [i for i, s in enumerate(main) if s.args == "SL_ONCALL_DONE=1"]
-    assert [main[i].label for i in done] == ["oncall_exhausted", "oncall_answered"]
+    ringing = [(s.label, s.args) for s in main if s.args.startswith("SL_ONCALL_RINGING=")]
+    assert ringing == [
+        ("", "SL_ONCALL_RINGING="),  # cleared before the service runs
+        ("", "SL_ONCALL_RINGING=1"),  # the chain starts
+        ("oncall_exhausted", "SL_ONCALL_RINGING="),
+        ("oncall_answered", "SL_ONCALL_RINGING="),
+    ]
 
 
-def test_agistatus_other_than_success_goes_to_the_general_queue() -> None:
-    """Right after the AGI call, anything but AGISTATUS=SUCCESS jumps to the general queue."""
+def test_agistatus_is_not_what_decides_the_route() -> None:
+    """Right after the AGI call the route is read; AGISTATUS (failed by any one command)
+    is never consulted, and an empty route leads to the general queue."""
     steps = main_steps()
     index = next(i for i, step in enumerate(steps) if step.app == "AGI")
-    check = steps[index + 1]
-    assert (check.app, check.args) == ("GotoIf", '$["${AGISTATUS}" != "SUCCESS"]?general')
+    assert "AGISTATUS" not in dialplan_code()
+    assert steps[index + 1].args.startswith('$["${IVR_ROUTE}" = ')
     general = next(i for i, step in enumerate(steps) if step.label == "general")
     queued = [step for step in steps[general:] if step.app == "Queue"]
     assert queued, "the general label leads to a Queue()"
     assert queued[0].args.split(",")[0] == "${SL_GENERAL_QUEUE}"
+
+
+def test_every_variable_acted_on_is_cleared_before_the_service_runs() -> None:
+    """Each IVR_* the dialplan reads after the AGI call is emptied before it."""
+    steps = main_steps()
+    index = next(i for i, step in enumerate(steps) if step.app == "AGI")
+    cleared = {s.args[:-1] for s in steps[:index] if s.app == "Set" and s.args.endswith("=")}
+    read = set(IVR_NAME.findall(" ".join(s.args for s in steps[index + 1 :])))
+    assert read - {"IVR_AGI_URL", "IVR_QUEUE_GENERAL"} <= cleared, read - cleared
+
+
+def dialplan_code() -> str:
+    """The dialplan without its comments."""
+    return "\n".join(strip_comment(line) for line in dialplan_text().splitlines())
 
 
 def test_every_ivr_variable_is_known() -> None:
@@ -275,7 +298,10 @@ ONCALL_CHAIN = {
     "IVR_ONCALL_DIAL_3": "PJSIP/299@trunk",
     "IVR_ONCALL_TIMEOUT_3": "45",
 }
-SCREEN = "U(ivr-oncall-screen^s^1^10001^{step})"
+# Asterisk 22 runs U(ctx^a^b^c) as Gosub(ctx,s,1(a,b,c)): context first, then the
+# ticket, the step and the caller's channel (which an accepting engineer marks).
+SCREEN = f"U(ivr-oncall-screen^10001^{{step}}^{CALLER_CHANNEL})"
+SCREENING = ("AGI", f"{DEFAULT_AGI_URL}/oncall-accept?ticket=10001&step={{step}}")
 MESSAGE = ("AGI", f"{DEFAULT_AGI_URL}/{ONCALL_MESSAGE}?ticket=10001")
 
 
@@ -285,23 +311,87 @@ def oncall(steps: int) -> dict[str, str]:
     return {Var.ROUTE.value: "oncall", **chain, "IVR_ONCALL_STEPS": str(steps)}
 
 
+def dialled(call_events: list[tuple[str, ...]]) -> list[tuple[str, ...]]:
+    """The Dial, screening, bridge and message events of a call, in order."""
+    return [e for e in call_events if e[0] in {"Dial", "screened", "bridged"} or e in {MESSAGE}]
+
+
+def test_walk_oncall_screening_runs_in_its_context_with_ticket_and_step() -> None:
+    """The engineer's channel runs [ivr-oncall-screen] s,1 with ARG1 ticket, ARG2 step: the
+    service's oncall-accept route is asked about ticket 10001, step 1 (not "ticket=s")."""
+    asterisk = Asterisk(service_sets=oncall(1), engineers={"PJSIP/201": Engineer(accepts=True)})
+    call = asterisk.run(MAIN_NUMBER)
+    assert ("Dial", "PJSIP/201", "30", SCREEN.format(step=1)) in call.events
+    assert (SCREENING[0], SCREENING[1].format(step=1)) in call.events
+
+
 def test_walk_oncall_first_engineer_accepts() -> None:
-    """oncall: the primary is dialled with screening; accepting bridges the call."""
-    call = Asterisk(service_sets=oncall(3), dial_status="ANSWER").run(MAIN_NUMBER)
-    assert call.events[1:] == [("Dial", "PJSIP/201", "30", SCREEN.format(step=1))]
-
-
-def test_walk_oncall_whole_chain_then_message() -> None:
-    """oncall: each step in turn, then the caller leaves a message and the call ends."""
-    sets = oncall(3)
-    call = Asterisk(service_sets=sets, message_sets={"IVR_ROUTE": "hangup"}).run(MAIN_NUMBER)
-    assert call.events[1:] == [
+    """oncall: the primary accepts the screening and is bridged; nothing more is dialled."""
+    engineers = {"PJSIP/201": Engineer(accepts=True)}
+    call = Asterisk(service_sets=oncall(3), engineers=engineers).run(MAIN_NUMBER)
+    assert dialled(call.events) == [
         ("Dial", "PJSIP/201", "30", SCREEN.format(step=1)),
-        ("Dial", "PJSIP/202", "30", SCREEN.format(step=2)),
-        ("Dial", "PJSIP/299@trunk", "45", SCREEN.format(step=3)),
-        MESSAGE,
-        ("Hangup",),
+        ("bridged", "PJSIP/201"),
     ]
+    assert MESSAGE not in call.events  # not from the h extension either
+
+
+def test_walk_oncall_primary_declines_secondary_accepts() -> None:
+    """A declined screening leaves DIALSTATUS=ANSWER, yet the chain goes on to the secondary,
+    who accepts and is bridged; the caller is never hung up on by the decline."""
+    engineers = {"PJSIP/201": Engineer(), "PJSIP/202": Engineer(accepts=True)}
+    call = Asterisk(service_sets=oncall(3), engineers=engineers).run(MAIN_NUMBER)
+    assert dialled(call.events) == [
+        ("Dial", "PJSIP/201", "30", SCREEN.format(step=1)),
+        ("screened", "PJSIP/201", "declined"),
+        ("Dial", "PJSIP/202", "30", SCREEN.format(step=2)),
+        ("bridged", "PJSIP/202"),
+    ]
+    assert MESSAGE not in call.events
+
+
+def test_walk_oncall_screening_that_failed_counts_as_declined() -> None:
+    """The screening route unreachable (no IVR_ACCEPTED): that engineer is passed over."""
+    engineers = {
+        "PJSIP/201": Engineer(accepts=True, screen_status="FAILURE"),
+        "PJSIP/202": Engineer(accepts=True),
+    }
+    failing = Asterisk(service_sets=oncall(2), engineers=engineers)
+    call = failing.run(MAIN_NUMBER)
+    assert ("bridged", "PJSIP/201") in call.events  # the service said yes: AGISTATUS is moot
+    engineers = {"PJSIP/201": Engineer(answers=True), "PJSIP/202": Engineer(accepts=True)}
+    call = Asterisk(service_sets=oncall(2), engineers=engineers).run(MAIN_NUMBER)
+    assert ("bridged", "PJSIP/202") in call.events
+
+
+def test_walk_oncall_whole_chain_declines_then_message() -> None:
+    """oncall: every step answers and declines (DIALSTATUS=ANSWER each time); then the caller
+    leaves a message and the call ends."""
+    engineers = {target: Engineer() for target in ("PJSIP/201", "PJSIP/202", "PJSIP/299@trunk")}
+    sets = oncall(3)
+    asterisk = Asterisk(
+        service_sets=sets, engineers=engineers, message_sets={"IVR_ROUTE": "hangup"}
+    )
+    call = asterisk.run(MAIN_NUMBER)
+    assert dialled(call.events) == [
+        ("Dial", "PJSIP/201", "30", SCREEN.format(step=1)),
+        ("screened", "PJSIP/201", "declined"),
+        ("Dial", "PJSIP/202", "30", SCREEN.format(step=2)),
+        ("screened", "PJSIP/202", "declined"),
+        ("Dial", "PJSIP/299@trunk", "45", SCREEN.format(step=3)),
+        ("screened", "PJSIP/299@trunk", "declined"),
+        MESSAGE,
+    ]
+    assert call.events[-1] == ("Hangup",)
+    assert call.events.count(MESSAGE) == 1  # not again from the h extension
+
+
+def test_walk_oncall_nobody_answers_then_message() -> None:
+    """oncall: no phone is picked up; each step rings out, then the message."""
+    asterisk = Asterisk(service_sets=oncall(3), message_sets={"IVR_ROUTE": "hangup"})
+    call = asterisk.run(MAIN_NUMBER)
+    assert [e[0] for e in dialled(call.events)] == ["Dial", "Dial", "Dial", "AGI"]
+    assert call.events[-1] == ("Hangup",)
 
 
 def test_walk_oncall_short_chain_stops_early() -> None:
@@ -314,9 +404,16 @@ def test_walk_oncall_short_chain_stops_early() -> None:
     ]
 
 
+def test_walk_oncall_caller_hangs_up_while_the_chain_rings() -> None:
+    """The caller leaves during the first Dial: the h extension tells oncall-message."""
+    asterisk = Asterisk(service_sets=oncall(3), caller_hangs_up_in_dial=1)
+    call = asterisk.run(MAIN_NUMBER)
+    assert call.events[-2:] == [("caller hung up",), MESSAGE]
+
+
 def test_walk_oncall_message_failure_goes_to_general_queue() -> None:
     """oncall: if the message route fails, the caller still reaches the general queue."""
-    call = Asterisk(service_sets=oncall(1)).run(MAIN_NUMBER)
+    call = Asterisk(service_sets=oncall(1), message_status="FAILURE").run(MAIN_NUMBER)
     assert call.events[-5:] == GENERAL_THEN_GOODBYE
 
 
@@ -326,6 +423,15 @@ def test_walk_oncall_without_chain_goes_to_general_queue(steps: str) -> None:
     sets = {Var.ROUTE.value: "oncall", "IVR_ONCALL_STEPS": steps}
     call = Asterisk(service_sets=sets).run(MAIN_NUMBER)
     assert call.events[1:] == GENERAL_THEN_GOODBYE
+
+
+@pytest.mark.parametrize("status", ["FAILURE", "HANGUP", "SUCCESS"])
+def test_walk_a_decision_is_acted_on_whatever_agistatus(status: str) -> None:
+    """The service set a route and a failed command (a missing sound, a recording directory
+    that does not exist) marked the session failed: the caller still goes where it said."""
+    sets = routed("queue", queue="support-premium-plus", queue_priority="35")
+    call = Asterisk(agi_status=status, service_sets=sets).run(MAIN_NUMBER)
+    assert call.events[1] == ("Queue", "support-premium-plus", "300", "35")
 
 
 def test_walk_renewals_then_general_queue() -> None:

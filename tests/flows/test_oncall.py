@@ -10,8 +10,10 @@ import pytest
 from redis.asyncio import Redis
 
 from ivr.ami.originate import AmiOriginator
+from ivr.config import Settings
 from ivr.domain.oncall import Engineer, Rotation
 from ivr.domain.records import OnCallState, TicketStatus
+from ivr.services import build_agi_server
 from ivr.store import keys
 from ivr.store.stores import Stores
 from ivr.workers.repager import Pager, PagingPolicy
@@ -118,7 +120,9 @@ async def test_nobody_accepts_caller_leaves_message(
     ticket = await after_hours.tickets.get(number)
     assert ticket is not None
     assert ticket.oncall_state == OnCallState.UNACCEPTED.value
-    assert await redis.zscore(keys.REPAGE, number) is not None
+    first_page = await redis.zscore(keys.REPAGE, number)
+    gap = dt.timedelta(seconds=Settings().oncall_round_gap_seconds)
+    assert first_page == (AFTER_HOURS + gap).timestamp()  # one round gap after the chain
     outcomes = [p["outcome"] for p in await after_hours.tickets.paging_log(number)]
     assert outcomes == ["no-answer", "no-answer", "no-answer"]
 
@@ -227,3 +231,22 @@ async def test_refused_originate_is_recorded(
     pages = await after_hours.tickets.paging_log(number)
     assert pages[-1]["outcome"] == "originate failed"
     assert "refused" in caplog.text
+
+
+async def test_the_first_repage_waits_the_configured_round_gap(
+    stores: Stores, settings: Settings, clock: Clock, redis: Redis
+) -> None:
+    """IVR_ONCALL_ROUND_GAP_SECONDS sets when the first re-page goes out after the message."""
+    clock.now = AFTER_HOURS
+    await stores.oncall.set_rotation(ROTATION)
+    quick = settings.with_overrides(oncall_round_gap_seconds=12)
+    server = build_agi_server(stores, quick, clock)
+    host, port = await server.start("127.0.0.1", 0)
+    try:
+        line = Line(server, host, port)
+        number = await emergency_ticket(line)
+        await line.call("#", script=f"oncall-message?ticket={number}")
+    finally:
+        await server.close()
+    first_page = await redis.zscore(keys.REPAGE, number)
+    assert first_page == (AFTER_HOURS + dt.timedelta(seconds=12)).timestamp()

@@ -19,6 +19,7 @@ for each, shared by ``tests/dialplan`` (the FastAGI dialplan), ``tests/agi``
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import subprocess
@@ -177,10 +178,39 @@ def labels() -> set[str]:
 
 # Everything the dialplan reads: the service's variables, its own SL_* values and
 # what Asterisk sets. Anything else (caller ID, the dialled digits) is refused.
-ASTERISK_SET = frozenset({"AGISTATUS", "DIALSTATUS", "QUEUESTATUS"})
-VAR_REF = re.compile(r"\$\{(?:(?P<func>GLOBAL)\((?P<fname>\w+)\)|(?P<name>\w+))\}")
+ASTERISK_SET = frozenset(
+    {"AGISTATUS", "DIALSTATUS", "QUEUESTATUS", "CHANNEL", "GOSUB_RESULT", "ARG1", "ARG2", "ARG3"}
+)
+VAR_REF = re.compile(r"\$\{(?:(?P<func>GLOBAL|SHARED)\((?P<fname>\w+)\)|(?P<name>\w+))\}")
+SHARED_SET = re.compile(r"^SHARED\((?P<name>\w+)(?:,(?P<channel>[^)]+))?\)$")
 EXPRESSION = re.compile(r'\$\["(?P<left>[^"]*)" (?P<op>!?=) "(?P<right>[^"]*)"\]')
 MAX_STEPS = 200
+CALLER_CHANNEL = "PJSIP/trunk-00000001"
+
+
+@dataclass(frozen=True, slots=True)
+class Engineer:
+    """What an engineer reached by ``Dial`` does, as the real Asterisk plays it out.
+
+    ``answers``: the phone is picked up (else Dial ends NOANSWER after its time).
+    ``accepts``: the engineer presses 1 and the ticket is theirs: the service's
+    oncall-accept route sets IVR_ACCEPTED=1. ``screen_status`` is the AGISTATUS
+    Asterisk gives that screening session (``FAILURE`` when a command failed).
+    """
+
+    answers: bool = True
+    accepts: bool = False
+    screen_status: str = "SUCCESS"
+
+
+@dataclass(slots=True)
+class Channel:
+    """One channel's variables and its SHARED() namespace."""
+
+    name: str
+    variables: dict[str, str] = field(default_factory=dict)
+    shared: dict[str, str] = field(default_factory=dict)
+    engineer: Engineer | None = None  # who answered, on an engineer's channel
 
 
 @dataclass(slots=True)
@@ -188,69 +218,123 @@ class Call:
     """What happened to one call: the applications run, in order, with their arguments."""
 
     events: list[tuple[str, ...]] = field(default_factory=list)
-    channel: dict[str, str] = field(default_factory=dict)
+    caller: Channel = field(default_factory=lambda: Channel(CALLER_CHANNEL))
+
+    @property
+    def channel(self) -> dict[str, str]:
+        """The caller's channel variables."""
+        return self.caller.variables
+
+
+class _Hungup(Exception):
+    """The channel is gone: Asterisk runs the h extension, then the call is over."""
 
 
 @dataclass(frozen=True, slots=True)
 class Asterisk:
-    """Just enough of Asterisk for this dialplan: a scripted service, queues and a phone."""
+    """Just enough of Asterisk 22 for this dialplan: a scripted service, queues, engineers.
+
+    It agrees with the real one (``../shared/asterisk/dial-screening-and-agistatus.txt``)
+    where the dialplan depends on it:
+
+    - ``Dial(...,U(ctx^a^b))`` runs ``Gosub(ctx,s,1(a,b))`` on the engineer's
+      channel: the first token is the context, every later one an argument;
+    - a screening that sets ``GOSUB_RESULT=CONTINUE`` hangs up the engineer and
+      the caller goes on with ``DIALSTATUS=ANSWER``, exactly as after a bridge;
+    - a screening that returns without it bridges the two; when the engineer
+      hangs up the caller is hung up too (no ``g`` option) and ``h`` runs;
+    - ``AGISTATUS`` is the session's: the service may have set every variable of
+      its decision and still end with ``FAILURE`` (one command failed);
+    - ``SHARED(name,channel)`` set on one channel is read by ``${SHARED(name)}``
+      on the named one; ``h`` runs whenever the caller's channel hangs up.
+    """
 
     globals_: Mapping[str, str] = field(default_factory=dict)
     agi_status: str = "SUCCESS"
     service_sets: Mapping[str, str] = field(default_factory=dict)
     message_sets: Mapping[str, str] = field(default_factory=dict)  # route oncall-message
+    message_status: str = "SUCCESS"
     answered_queues: frozenset[str] = frozenset()
-    dial_status: str = "NOANSWER"
+    engineers: Mapping[str, Engineer] = field(default_factory=dict)  # by Dial target
+    caller_hangs_up_in_dial: int | None = None  # the caller hangs up while Dial n rings
+    context: str = CONTEXT
 
     def run(self, number: str, channel: Mapping[str, str] | None = None) -> Call:
-        """Dial the number and follow the dialplan until the call ends."""
-        extensions = support_line()
-        call = Call(channel=dict(channel or {}))
-        exten, index = number, 0
+        """Dial the number and follow the dialplan until the call ends (``h`` included)."""
+        call = Call()
+        call.caller.variables.update(channel or {})
+        with contextlib.suppress(_Hungup):
+            self._walk(call, call.caller, self.context, number)
+        if "h" in self._contexts()[self.context]:
+            self._walk(call, call.caller, self.context, "h")
+        return call
+
+    def _contexts(self) -> Contexts:
+        return parse_dialplan(DIALPLAN.parent.joinpath(self._file()).read_text(encoding="utf-8"))
+
+    def _file(self) -> str:
+        return "support-line-agi.conf" if self.context.endswith("-agi") else DIALPLAN.name
+
+    def _walk(self, call: Call, chan: Channel, context: str, exten: str) -> None:
+        """Run an extension from priority 1 until it ends (Return, hang-up, fall-off)."""
+        extensions = self._contexts()[context]
+        index = 0
         for _ in range(MAX_STEPS):
             steps = extensions[exten]
+            if exten == "h" and index == len(steps):
+                return  # the hang-up handler's end: the call is over
             assert index < len(steps), f"fell off the end of {exten}: Asterisk would hang up"
             step = steps[index]
             args = EXPRESSION.sub(
-                self._compare, VAR_REF.sub(lambda m: self._read(m, call), step.args)
+                self._compare, VAR_REF.sub(lambda m: self._read(m, chan), step.args)
             )
             # Any other ${...} (CALLERID(num), EXTEN, ...) or expression is refused.
             assert "${" not in args, f"line {step.lineno}: reads {step.args}"
             assert "$[" not in args, f"line {step.lineno}: unsupported expression {step.args}"
             index += 1
-            jump = self._execute(step.app, args, call)
+            jump = self._execute(step.app, args, call, chan)
             if jump is None:
-                return call
+                return
             if "," in jump:  # Goto(context,exten,priority)
-                context, exten, priority = jump.split(",")
-                assert (context, priority) == (CONTEXT, "1"), jump
+                target, exten, priority = jump.split(",")
+                assert (target, priority) == (context, "1"), jump
                 index = 0
             elif jump:  # a label of the current extension
                 index = next(i for i, s in enumerate(extensions[exten]) if s.label == jump)
         raise AssertionError(f"no end after {MAX_STEPS} steps: {call.events}")
 
-    def _read(self, match: re.Match[str], call: Call) -> str:
-        if match["func"]:
+    def _read(self, match: re.Match[str], chan: Channel) -> str:
+        if match["func"] == "GLOBAL":
             name = match["fname"]
             assert name in GLOBAL_SETTINGS, name
             return self.globals_.get(name, "")
+        if match["func"] == "SHARED":
+            return chan.shared.get(match["fname"], "")
         name = match["name"]
+        if name == "CHANNEL":
+            return chan.name
         allowed = {var.value for var in Var} | ASTERISK_SET
         assert name in allowed or name.startswith("SL_"), f"reads {name}"
-        return call.channel.get(name, self.globals_.get(name, ""))
+        return chan.variables.get(name, self.globals_.get(name, ""))
 
     @staticmethod
     def _compare(match: re.Match[str]) -> str:
         equal = match["left"] == match["right"]
         return "1" if equal == (match["op"] == "=") else "0"
 
-    def _execute(self, app: str, args: str, call: Call) -> str | None:
-        """Run one application: None ends the call, "" goes on, else a jump."""
+    def _execute(self, app: str, args: str, call: Call, chan: Channel) -> str | None:
+        """Run one application: None ends the extension, "" goes on, else a jump."""
         if app == "NoOp":
             return ""
         if app == "Set":
             name, _, value = args.partition("=")
-            call.channel[name] = value
+            if shared := SHARED_SET.match(name):
+                target = shared["channel"] or chan.name
+                owner = call.caller if target == call.caller.name else None
+                if owner is not None:  # Asterisk: no such channel, nothing set
+                    owner.shared[shared["name"]] = value
+                return ""
+            chan.variables[name] = value
             return ""
         if app == "Goto":
             return args
@@ -259,30 +343,61 @@ class Asterisk:
             assert condition in {"0", "1"}, args
             return destination if condition == "1" else ""
         if app == "AGI":
-            call.events.append(("AGI", args))
-            call.channel["AGISTATUS"] = self.agi_status
-            if self.agi_status == "SUCCESS":
-                message = f"/{ONCALL_MESSAGE}?" in args
-                call.channel.update(self.message_sets if message else self.service_sets)
-            return ""
+            return self._agi(args, call, chan)
+        if app == "Return":
+            return None
         if app == "Queue":
             name, _options, _url, _announce, timeout = args.split(",")
-            call.events.append(("Queue", name, timeout, call.channel.get("QUEUE_PRIO", "")))
+            call.events.append(("Queue", name, timeout, chan.variables.get("QUEUE_PRIO", "")))
             if name in self.answered_queues:
-                return None  # bridged; Asterisk hangs up the caller when it ends
-            call.channel["QUEUESTATUS"] = "TIMEOUT"
+                raise _Hungup  # bridged; Asterisk hangs up the caller when it ends
+            chan.variables["QUEUESTATUS"] = "TIMEOUT"
             return ""
         if app == "Dial":
-            call.events.append(("Dial", *args.split(",")))
-            call.channel["DIALSTATUS"] = self.dial_status
-            return None if self.dial_status == "ANSWER" else ""
+            return self._dial(args, call, chan)
         if app in {"Answer", "Playback"}:
             call.events.append((app, args) if args else (app,))
             return ""
         if app == "Hangup":
             call.events.append(("Hangup",))
-            return None
+            raise _Hungup
         raise AssertionError(f"unexpected application {app}({args})")
+
+    def _agi(self, args: str, call: Call, chan: Channel) -> str:
+        call.events.append(("AGI", args))
+        if chan.engineer is not None:  # the screening, on the engineer's channel
+            chan.variables["IVR_ACCEPTED"] = "1" if chan.engineer.accepts else "0"
+            chan.variables["AGISTATUS"] = chan.engineer.screen_status
+            return ""
+        message = f"/{ONCALL_MESSAGE}?" in args or f"{ONCALL_MESSAGE}.py" in args
+        chan.variables.update(self.message_sets if message else self.service_sets)
+        chan.variables["AGISTATUS"] = self.message_status if message else self.agi_status
+        return ""
+
+    def _dial(self, args: str, call: Call, chan: Channel) -> str:
+        target, timeout, *options = args.split(",")
+        call.events.append(("Dial", target, timeout, *options))
+        dials = sum(1 for event in call.events if event[0] == "Dial")
+        if dials == self.caller_hangs_up_in_dial:
+            call.events.append(("caller hung up",))
+            raise _Hungup
+        engineer = self.engineers.get(target)
+        if engineer is None or not engineer.answers:
+            chan.variables["DIALSTATUS"] = "NOANSWER"
+            return ""
+        screen = re.fullmatch(r"U\((?P<routine>[^)]*)\)", options[0]) if options else None
+        if screen is not None:
+            context, *arguments = screen["routine"].split("^")
+            callee = Channel(f"{target}-00000002", engineer=engineer)
+            callee.variables.update({f"ARG{n}": a for n, a in enumerate(arguments, start=1)})
+            self._walk(call, callee, context, "s")
+            if callee.variables.get("GOSUB_RESULT") == "CONTINUE":
+                call.events.append(("screened", target, "declined"))
+                chan.variables["DIALSTATUS"] = "ANSWER"
+                return ""
+        call.events.append(("bridged", target))
+        chan.variables["DIALSTATUS"] = "ANSWER"
+        raise _Hungup  # the engineer hangs up after the talk: so is the caller (no g option)
 
 
 def routed(route: str, **values: str) -> dict[str, str]:

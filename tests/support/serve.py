@@ -24,7 +24,7 @@ from pathlib import Path
 from tests.support.harness import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
-FIXED_NOW = "2026-11-25T10:00:00-06:00"  # a Wednesday morning: every tier is open
+CLOCK_START = "2026-11-25T10:00:00-06:00"  # a Wednesday morning: every tier is open
 
 
 def wait_listening(port: int, process: subprocess.Popen[bytes], what: str, log: Path) -> None:
@@ -72,7 +72,7 @@ def ivr_environ(
         env["IVR_REDIS_URL"] = redis_url
     env |= {
         "IVR_DATA_DIR": data,
-        "IVR_FIXED_NOW": FIXED_NOW,
+        "IVR_CLOCK_START": CLOCK_START,
         "IVR_LOG_LEVEL": "WARNING",
         "IVR_RECORDING_DIR": data,
     }
@@ -82,15 +82,19 @@ def ivr_environ(
 
 @contextlib.contextmanager
 def ivr_serve(
-    redis_url: str | None = None, extra: Mapping[str, str] | None = None
+    redis_url: str | None = None,
+    extra: Mapping[str, str] | None = None,
+    *,
+    agi_port: int | None = None,
 ) -> Iterator[Served]:
     """``ivr serve --demo`` on free loopback ports against ``redis_url`` (None: its own Redis).
 
-    ``extra`` overrides or adds settings (``IVR_FIXED_NOW``, ``IVR_LOG_LEVEL``, ...).
+    ``extra`` overrides or adds settings (``IVR_CLOCK_START``, ``IVR_LOG_LEVEL``, ...);
+    ``agi_port`` is the FastAGI port to listen on (default: a free one).
     The process is stopped and its data directory removed on leaving.
     """
     with tempfile.TemporaryDirectory() as data:
-        agi_port, web_port = free_port(), free_port()
+        agi_port, web_port = agi_port or free_port(), free_port()
         env = ivr_environ(redis_url, data, dict(extra or {}))
         env |= {"IVR_AGI_PORT": str(agi_port), "IVR_WEB_PORT": str(web_port)}
         log = Path(data) / "serve.log"

@@ -63,7 +63,7 @@ async def served(ami: FakeAmi, tmp_path: Path) -> AsyncIterator[Served]:
         "IVR_DATA_DIR": str(tmp_path / "data"), "IVR_AGI_PORT": str(agi_port),
         "IVR_WEB_PORT": str(web_port), "IVR_AMI_HOST": "127.0.0.1",
         "IVR_AMI_PORT": str(ami_port), "IVR_AMI_SECRET": SECRET,
-        "IVR_FIXED_NOW": "2026-11-25T10:00:00-06:00",
+        "IVR_CLOCK_START": "2026-11-25T10:00:00-06:00",
     }  # fmt: skip
     log = tmp_path / "serve.log"
     with log.open("wb") as out:

@@ -15,6 +15,7 @@ from ivr.ami.originate import AmiOriginator
 from ivr.app import start_sla_watch
 from ivr.config import Settings
 from ivr.domain.records import NewTicket, Tier
+from ivr.runtime.clock import now_utc
 from ivr.runtime.tasks import stop_task
 from ivr.store import keys
 from ivr.store.leader import Lease
@@ -299,7 +300,7 @@ async def test_clean_stop_hands_the_watch_over_at_once(
     """``ivr serve``'s watch raises a breach in the background; stopping it frees the lease."""
     created = dt.datetime.now(dt.UTC) - dt.timedelta(hours=3)
     number = await open_ticket(stores, created, Tier.PREMIUM_PLUS)
-    task = start_sla_watch(stores, settings.with_overrides(sla_check_seconds=0.5), None)
+    task = start_sla_watch(stores, settings.with_overrides(sla_check_seconds=0.5), None, now_utc)
     store = SlaStore(redis)
 
     async def labels() -> list[str]:
