@@ -20,6 +20,7 @@ PHONE_RE = re.compile(r"^\+?[0-9]{3,20}$")
 
 EMERGENCY_TITLE = "Emergency \u2013 System Down"
 NORMAL_TITLE = "Support request"
+WARRANTY_TITLE = "Hardware warranty request"
 
 
 class Tier(StrEnum):
@@ -28,6 +29,13 @@ class Tier(StrEnum):
     STANDARD = "standard"
     PREMIUM = "premium"
     PREMIUM_PLUS = "premium_plus"
+
+
+class TicketKind(StrEnum):
+    """What cover a ticket was opened under."""
+
+    SUPPORT = "support"  # the support contract: the tier's SLA
+    WARRANTY = "warranty"  # the hardware warranty: best effort, no SLA clock
 
 
 class ResellerStatus(StrEnum):
@@ -131,9 +139,10 @@ class NewTicket:
     tier: Tier
     emergency: bool
     title: str
-    sla_due: dt.datetime
+    sla_due: dt.datetime | None  # None: best effort (a warranty ticket), no SLA clock
     call_id: str
     scenario: str = ""  # the caller's recorded description (a sound file reference)
+    kind: TicketKind = TicketKind.SUPPORT
 
     def numbered(self, number: str) -> Ticket:
         """The open ticket with its allocated number."""

@@ -96,7 +96,8 @@ class Handover:
         if self.ticket is not None:
             values[Var.TICKET] = self.ticket.number
             values[Var.EMERGENCY] = "1" if self.ticket.emergency else "0"
-            values[Var.SLA_DUE] = self.ticket.sla_due.isoformat(timespec="seconds")
+            if self.ticket.sla_due is not None:  # a warranty ticket has none
+                values[Var.SLA_DUE] = self.ticket.sla_due.isoformat(timespec="seconds")
         return {name: value for name, value in values.items() if value}
 
 
@@ -398,8 +399,9 @@ class _Call:
         created = Prompt.EMERGENCY_TICKET_CREATED if emergency else Prompt.TICKET_CREATED
         await channel.play(created)
         await channel.say_digits(ticket.number)
-        await channel.play(Prompt.SLA_RESPONSE_BY)
-        await channel.say_datetime(ticket.sla_due.astimezone(tz))
+        if ticket.sla_due is not None:
+            await channel.play(Prompt.SLA_RESPONSE_BY)
+            await channel.say_datetime(ticket.sla_due.astimezone(tz))
         await self._announce(decision, system.tier, tz)
         return Handover(decision, ticket=ticket, system=system, reseller=account, oncall=chain)
 

@@ -121,6 +121,7 @@ async def test_caller_joins_identified_from_the_call_record_and_leaves(
     assert caller["tier"] == "premium"
     assert caller["host_id"] == "234567"
     assert caller["ticket"] == ticket.number
+    assert ticket.sla_due is not None
     assert caller["sla_due"] == ticket.sla_due.isoformat()
     assert caller["emergency"] is True
 
