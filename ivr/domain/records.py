@@ -115,11 +115,28 @@ class System:
     software_release: str
     tier: Tier
     support_expires: dt.date
-    warranty_expires: dt.date | None = None
+    warranty_expires: dt.date | None = None  # the original hardware warranty
+    purchased: dt.date | None = None
+    warranty_extended_until: dt.date | None = None  # a bought extension (at most a year)
 
     def covered_on(self, day: dt.date) -> bool:
         """A contract is active when ``day`` is on or before its expiry date."""
         return day <= self.support_expires
+
+
+@dataclass(frozen=True, slots=True)
+class TelephoneSet:
+    """An Infinity telephone set (or SIP client) registered under its parent system's Host ID.
+
+    Its own hardware warranty only: the terms exclude telephone sets and SIP clients
+    from extended warranty, so a set has no extension to record.
+    """
+
+    host_id: str  # the parent system
+    serial: str
+    model: str
+    warranty_expires: dt.date
+    purchased: dt.date | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
