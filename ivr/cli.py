@@ -68,8 +68,8 @@ def _parser() -> argparse.ArgumentParser:
     remove = users_sub.add_parser("remove", help="delete an account, its sessions and tokens")
     remove.add_argument("name")
 
-    imp = sub.add_parser("import", help="import resellers or systems from CSV")
-    imp.add_argument("kind", choices=["resellers", "systems"])
+    imp = sub.add_parser("import", help="import resellers, systems or telephone sets from CSV")
+    imp.add_argument("kind", choices=["resellers", "systems", "telephones"])
     imp.add_argument("file", type=Path)
 
     pin = sub.add_parser("pin", help="reseller PINs")

@@ -243,6 +243,37 @@ async def test_route_command(
     assert (data["route"], data["next_open"], data["sla_due"]) == (route, next_open, sla_due)
 
 
+async def test_import_purchase_defaults_and_telephones(
+    cli_env: str, stores: Stores, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Systems with a purchase date only get the terms' defaults; an extension over a year and a
+    telephone set with an extension are refused with the reason, nothing stored."""
+    head = SYSTEMS.splitlines()[0] + ",purchased,warranty_extended_until\n"
+    good = write(tmp_path, "s.csv", head + "777002,1001,Yarrow Inn,UCX250,7.1.3,,,,2026-01-10,\n")
+    assert await asyncio.to_thread(main, ["import", "systems", str(good)]) == 0
+    system = await stores.directory.system("777002")
+    assert system is not None
+    assert (system.tier.value, str(system.support_expires), str(system.warranty_expires)) == (
+        "standard",
+        "2027-01-10",
+        "2027-01-10",
+    )
+    bad = write(tmp_path, "b.csv", head + "777003,1001,Xi,UCX250,7,,,,2026-01-10,2028-02-01\n")
+    assert await asyncio.to_thread(main, ["import", "systems", str(bad)]) == 1
+    err = capsys.readouterr().err
+    assert "line 2: warranty_extended_until 2028-02-01 is more than one year past" in err
+    assert await stores.directory.system("777003") is None
+    phones = "host_id,serial,model,purchased,warranty_expires,warranty_extended_until\n"
+    sets = write(tmp_path, "t.csv", phones + "777002,INF1,Infinity 7100,2026-01-10,,\n")
+    assert await asyncio.to_thread(main, ["import", "telephones", str(sets)]) == 0
+    assert "imported 1 telephones" in capsys.readouterr().out
+    extended = "777002,INF2,Infinity 7100,2026-01-10,,2028-01-10\n"
+    refused = write(tmp_path, "u.csv", phones + extended)
+    assert await asyncio.to_thread(main, ["import", "telephones", str(refused)]) == 1
+    assert "excluded from extended warranty" in capsys.readouterr().err
+    assert [s.serial for s in await stores.directory.telephones("777002")] == ["INF1"]
+
+
 async def test_calendar_commands_change_routing(
     cli_env: str, redis: Redis, capsys: pytest.CaptureFixture[str]
 ) -> None:
