@@ -243,6 +243,46 @@ async def test_route_command(
     assert (data["route"], data["next_open"], data["sla_due"]) == (route, next_open, sla_due)
 
 
+@pytest.mark.parametrize(
+    ("at", "route", "queue", "next_open"),
+    [
+        # Wednesday 10:00: Standard hours, the warranty queue.
+        ("2026-11-25T10:00:00-06:00", "queue", "support-warranty", "2026-11-25T10:00:00-06:00"),
+        # 08:00: Premium would be open, a warranty request waits for Standard's 09:00.
+        ("2026-11-25T08:00:00-06:00", "closed", None, "2026-11-25T09:00:00-06:00"),
+        # Thanksgiving: closed until Friday 09:00.
+        ("2026-11-26T10:00:00-06:00", "closed", None, "2026-11-27T09:00:00-06:00"),
+    ],
+)
+async def test_route_command_for_warranty(
+    cli_env: str,
+    redis: Redis,
+    capsys: pytest.CaptureFixture[str],
+    at: str,
+    route: str,
+    queue: str | None,
+    next_open: str,
+) -> None:
+    """``ivr route --kind warranty``: the warranty queue in Standard hours, never an SLA."""
+    assert await asyncio.to_thread(main, ["route", "--kind", "warranty", "--at", at, "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert (data["kind"], data["route"], data["queue"]) == ("warranty", route, queue)
+    assert (data["next_open"], data["sla_due"], data["tier"]) == (next_open, None, None)
+
+
+async def test_route_command_refuses_mixed_options(
+    cli_env: str, redis: Redis, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A support request needs a tier; a warranty request takes none, and no emergency."""
+    assert await asyncio.to_thread(main, ["route"]) == 2
+    assert "--tier is required" in capsys.readouterr().err
+    for extra in (["--tier", "premium"], ["--emergency"]):
+        assert await asyncio.to_thread(main, ["route", "--kind", "warranty", *extra]) == 2
+        assert "takes no --tier or --emergency" in capsys.readouterr().err
+    assert await asyncio.to_thread(main, ["route", "--kind", "warranty"]) == 0
+    assert "sla_due: none (best effort)" in capsys.readouterr().out
+
+
 async def test_import_purchase_defaults_and_telephones(
     cli_env: str, stores: Stores, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
