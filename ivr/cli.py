@@ -20,7 +20,7 @@ from redis.exceptions import RedisError
 
 from ivr.config import ConfigError, load_settings
 from ivr.domain.oncall import ChainRole
-from ivr.domain.records import Tier
+from ivr.domain.records import TicketKind, Tier
 from ivr.runtime.logs import configure_logging
 from ivr.runtime.redis_server import RedisUnavailable
 from ivr.store.accounts import UserRole
@@ -68,8 +68,8 @@ def _parser() -> argparse.ArgumentParser:
     remove = users_sub.add_parser("remove", help="delete an account, its sessions and tokens")
     remove.add_argument("name")
 
-    imp = sub.add_parser("import", help="import resellers or systems from CSV")
-    imp.add_argument("kind", choices=["resellers", "systems"])
+    imp = sub.add_parser("import", help="import resellers, systems or telephone sets from CSV")
+    imp.add_argument("kind", choices=["resellers", "systems", "telephones"])
     imp.add_argument("file", type=Path)
 
     pin = sub.add_parser("pin", help="reseller PINs")
@@ -113,9 +113,15 @@ def _parser() -> argparse.ArgumentParser:
     tickets_sub.add_parser("dead", help="helpdesk events that were never delivered")
 
     route = sub.add_parser("route", help="where a call would go at a given time")
-    route.add_argument("--tier", required=True, choices=[t.value for t in Tier])
+    route.add_argument(
+        "--kind",
+        choices=[k.value for k in TicketKind],
+        default=TicketKind.SUPPORT.value,
+        help="support (options 1 and 2, needs --tier) or warranty (option 4)",
+    )
+    route.add_argument("--tier", choices=[t.value for t in Tier], help="the support tier")
     route.add_argument("--at", default=None, help="ISO time with offset (default: now)")
-    route.add_argument("--emergency", action="store_true")
+    route.add_argument("--emergency", action="store_true", help="option 1 (support only)")
     route.add_argument("--json", action="store_true")
 
     cal = sub.add_parser("calendar", help="holidays, closures and extra openings")

@@ -44,6 +44,7 @@ class Queues:
     premium_plus: str = "support-premium-plus"
     general: str = "support-general"
     renewals: str = "support-renewals"
+    warranty: str = "support-warranty"
 
     def for_tier(self, tier: Tier) -> str:
         """The support queue of a tier."""
@@ -158,6 +159,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         premium_plus=get("IVR_QUEUE_PREMIUM_PLUS", _queue, base.queues.premium_plus),
         general=get("IVR_QUEUE_GENERAL", _queue, base.queues.general),
         renewals=get("IVR_QUEUE_RENEWALS", _queue, base.queues.renewals),
+        warranty=get("IVR_QUEUE_WARRANTY", _queue, base.queues.warranty),
     )
     settings = Settings(
         redis_url=get("IVR_REDIS_URL", _redis_url, None),

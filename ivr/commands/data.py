@@ -1,4 +1,4 @@
-"""``ivr import``, ``ivr pin set`` and ``ivr demo``: loading resellers and systems."""
+"""``ivr import``, ``ivr pin set`` and ``ivr demo``: loading resellers, systems and sets."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from ivr.config import Settings
 from ivr.demo import load_demo
 from ivr.domain.imports import ImportRejected
 from ivr.domain.records import PIN_RE
-from ivr.store.imports import import_resellers, import_systems
+from ivr.store.imports import import_resellers, import_systems, import_telephones
 
 
 async def run(args: argparse.Namespace, settings: Settings, stdin: TextIO) -> int:
@@ -37,6 +37,8 @@ async def _import(settings: Settings, kind: str, path: Path) -> int:
         try:
             if kind == "resellers":
                 count = await import_resellers(stores.directory, stores.pins, text)
+            elif kind == "telephones":
+                count = await import_telephones(stores.directory, text)
             else:
                 count = await import_systems(stores.directory, text)
         except ImportRejected as exc:

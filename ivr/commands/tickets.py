@@ -9,6 +9,7 @@ from typing import TextIO
 from ivr.commands.common import fail, open_services
 from ivr.config import Settings
 from ivr.domain.codec import to_json
+from ivr.domain.records import TicketKind
 from ivr.domain.ticket_events import Verdict
 from ivr.runtime.clock import now_utc
 from ivr.store.outbox import dead_letters, redeliver
@@ -30,8 +31,10 @@ async def run(args: argparse.Namespace, settings: Settings, _stdin: TextIO) -> i
                 print(json.dumps(data, indent=2))
             else:
                 for key, value in data.items():
+                    best_effort = key == "sla_due" and value is None
+                    shown = "none (best effort: a warranty ticket)" if best_effort else value
                     if key not in {"pages", "audit"}:
-                        print(f"{key:>18}: {value}")
+                        print(f"{key:>18}: {shown}")
                 for entry in audit:
                     print(
                         f"{'change':>18}: {entry['at']} {entry['event']} "
@@ -51,6 +54,8 @@ async def run(args: argparse.Namespace, settings: Settings, _stdin: TextIO) -> i
         print("no tickets")
     for t in tickets:
         flag = "EMERGENCY" if t.emergency else "normal"
+        if t.kind is TicketKind.WARRANTY:
+            flag = "warranty"
         print(
             f"{t.number}  {t.created.astimezone(settings.timezone):%Y-%m-%d %H:%M}  "
             f"{t.status.value:<12} {t.tier.value:<12} {flag:<9} {t.host_id}  {t.end_customer}"

@@ -20,8 +20,16 @@ from ivr.domain.records import (
     Reseller,
     ResellerStatus,
     System,
+    TelephoneSet,
     Tier,
     normalize_phone,
+)
+from ivr.domain.warranty import (
+    DEFAULT_SUPPORT_TIER,
+    default_support_expires,
+    default_warranty_expires,
+    extension_problem,
+    telephone_warranty_problem,
 )
 
 MAX_ROWS = 100_000
@@ -38,6 +46,10 @@ SYSTEM_COLUMNS = (
     "support_expires",
     "warranty_expires",
 )
+SYSTEM_OPTIONAL = ("purchased", "warranty_extended_until")
+TELEPHONE_COLUMNS = ("host_id", "serial", "model", "purchased", "warranty_expires")
+TELEPHONE_OPTIONAL = ("warranty_extended_until",)
+SERIAL_RE = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9-]{0,30}[A-Za-z0-9])?$")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 _FORMULA_START = ("=", "+", "-", "@")
 
@@ -113,50 +125,66 @@ def _rows(
         yield line, {n: v.strip() for n, v in zip(names, values, strict=True)}
 
 
-def _text(row: dict[str, str], key: str, *, required: bool = True) -> str:
-    value = row.get(key, "")
-    if required and not value:
-        raise _RowInvalid(f"{key} is empty")
-    if len(value) > MAX_TEXT:
-        raise _RowInvalid(f"{key} is longer than {MAX_TEXT} characters")
-    if _CONTROL.search(value):
-        raise _RowInvalid(f"{key} contains a control character (line break, tab, ...)")
-    if value.startswith(_FORMULA_START):
-        raise _RowInvalid(f"{key} starts with {value[0]!r}: spreadsheet formulas are not accepted")
-    return value
+class _Fields:
+    """One row's cells, checked one by one: every reason a row is bad is kept."""
 
+    def __init__(self, row: dict[str, str]) -> None:
+        self.row = row
+        self.reasons: list[str] = []
 
-def _matching(row: dict[str, str], key: str, pattern: re.Pattern[str], what: str) -> str:
-    value = row.get(key, "")
-    if not pattern.match(value):
-        raise _RowInvalid(f"{key} must be {what}")
-    return value
+    def refuse(self, reason: str) -> None:
+        """Note one more reason the row is bad."""
+        self.reasons.append(reason)
 
+    def text(self, key: str, *, required: bool = True) -> str:
+        """Plain text: no control characters, nothing a spreadsheet would run."""
+        value = self.row.get(key, "")
+        if required and not value:
+            self.refuse(f"{key} is empty")
+        elif len(value) > MAX_TEXT:
+            self.refuse(f"{key} is longer than {MAX_TEXT} characters")
+        elif _CONTROL.search(value):
+            self.refuse(f"{key} contains a control character (line break, tab, ...)")
+        elif value.startswith(_FORMULA_START):
+            self.refuse(f"{key} starts with {value[0]!r}: spreadsheet formulas are not accepted")
+        else:
+            return value
+        return ""
 
-def _date(row: dict[str, str], key: str, *, required: bool = True) -> dt.date | None:
-    value = row.get(key, "")
-    if not value and not required:
+    def matching(self, key: str, pattern: re.Pattern[str], what: str) -> str:
+        """A value that must match ``pattern`` (digits of an account, a Host ID, ...)."""
+        value = self.row.get(key, "")
+        if not pattern.match(value):
+            self.refuse(f"{key} must be {what}")
+            return ""
+        return value
+
+    def date(self, key: str) -> dt.date | None:
+        """A date ``YYYY-MM-DD``; None when the cell is empty or bad (a bad one is refused)."""
+        value = self.row.get(key, "")
+        if not value:
+            return None
+        try:
+            if re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+                return dt.date.fromisoformat(value)
+        except ValueError:
+            pass
+        self.refuse(f"{key} must be a date YYYY-MM-DD")
         return None
-    try:
-        return (
-            dt.date.fromisoformat(value)
-            if re.fullmatch(r"\d{4}-\d{2}-\d{2}", value)
-            else _bad_date(key)
-        )
-    except ValueError:
-        return _bad_date(key)
 
+    def tier(self, key: str) -> Tier | None:
+        """A support tier, forgiving of case, spaces and hyphens."""
+        name = re.sub(r"[\s-]+", "_", self.row.get(key, "").strip().lower())
+        try:
+            return Tier(name)
+        except ValueError:
+            self.refuse(f"{key} must be standard, premium or premium_plus")
+            return None
 
-def _bad_date(key: str) -> dt.date:
-    raise _RowInvalid(f"{key} must be a date YYYY-MM-DD")
-
-
-def _tier(value: str) -> Tier:
-    key = re.sub(r"[\s-]+", "_", value.strip().lower())
-    try:
-        return Tier(key)
-    except ValueError:
-        raise _RowInvalid("tier must be standard, premium or premium_plus") from None
+    def done(self) -> None:
+        """Raise with every reason found, if any."""
+        if self.reasons:
+            raise _RowInvalid("; ".join(self.reasons))
 
 
 def _collect(
@@ -193,24 +221,28 @@ def parse_resellers(text: str) -> list[ResellerRow]:
     """Every reseller row of a ``account,name,pin,phones[,status]`` file."""
 
     def parse(row: dict[str, str]) -> ResellerRow:
-        account = _matching(row, "account", ACCOUNT_RE, "3 to 12 digits")
+        cells = _Fields(row)
+        account = cells.matching("account", ACCOUNT_RE, "3 to 12 digits")
+        name = cells.text("name")
         pin = row.get("pin", "")
         if pin and not PIN_RE.match(pin):
-            raise _RowInvalid("pin must be 4 to 12 digits")
+            cells.refuse("pin must be 4 to 12 digits")
         phones: list[str] = []
         for raw in filter(None, (p.strip() for p in row.get("phones", "").split(";"))):
             phone = normalize_phone(raw)
             if phone is None:
-                raise _RowInvalid(f"phone {raw[:30]!r} is not a phone number")
-            phones.append(phone)
-        status = row.get("status", "") or ResellerStatus.ACTIVE.value
-        if status.lower() not in {s.value for s in ResellerStatus}:
-            raise _RowInvalid("status must be active or suspended")
+                cells.refuse(f"phone {raw[:30]!r} is not a phone number")
+            else:
+                phones.append(phone)
+        status = (row.get("status", "") or ResellerStatus.ACTIVE.value).lower()
+        if status not in {s.value for s in ResellerStatus}:
+            cells.refuse("status must be active or suspended")
+        cells.done()
         reseller = Reseller(
             account=account,
-            name=_text(row, "name"),
+            name=name,
             phones=tuple(dict.fromkeys(phones)),
-            status=ResellerStatus(status.lower()),
+            status=ResellerStatus(status),
         )
         return ResellerRow(reseller, pin or None)
 
@@ -219,25 +251,91 @@ def parse_resellers(text: str) -> list[ResellerRow]:
 
 
 def parse_systems(text: str, known_accounts: Collection[str] | None = None) -> list[System]:
-    """Every system row; owners must be in ``known_accounts`` when it is given."""
+    """Every system row; owners must be in ``known_accounts`` when it is given.
+
+    With ``purchased`` given, an empty ``support_expires`` is a year of support
+    from the purchase (at Standard when ``tier`` is empty too) and an empty
+    ``warranty_expires`` a year of warranty; ``warranty_extended_until`` is at
+    most one year past the original warranty.
+    """
 
     def parse(row: dict[str, str]) -> System:
-        host_id = _matching(row, "host_id", HOST_ID_RE, "3 to 16 digits")
-        account = _matching(row, "reseller_account", ACCOUNT_RE, "3 to 12 digits")
-        if known_accounts is not None and account not in known_accounts:
-            raise _RowInvalid(f"reseller_account {account} is not a known reseller")
-        expires = _date(row, "support_expires")
-        assert expires is not None  # noqa: S101  (required=True never returns None)
+        cells = _Fields(row)
+        host_id = cells.matching("host_id", HOST_ID_RE, "3 to 16 digits")
+        account = cells.matching("reseller_account", ACCOUNT_RE, "3 to 12 digits")
+        if account and known_accounts is not None and account not in known_accounts:
+            cells.refuse(f"reseller_account {account} is not a known reseller")
+        end_customer = cells.text("end_customer")
+        system_type = cells.text("system_type")
+        software_release = cells.text("software_release")
+        purchased = cells.date("purchased")
+        support = cells.date("support_expires")
+        defaulted = not row.get("support_expires", "")
+        if defaulted and purchased is not None:
+            support = default_support_expires(purchased)
+        elif defaulted and not row.get("purchased", ""):
+            cells.refuse("support_expires and purchased are both empty: give one")
+        tier = cells.tier("tier") if row.get("tier", "") or not defaulted else DEFAULT_SUPPORT_TIER
+        warranty = cells.date("warranty_expires")
+        if warranty is None and purchased is not None and not row.get("warranty_expires", ""):
+            warranty = default_warranty_expires(purchased)
+        extended = cells.date("warranty_extended_until")
+        if extended is not None and (problem := extension_problem(warranty, extended)):
+            cells.refuse(problem)
+        cells.done()
+        assert support is not None  # noqa: S101  (else a reason was given)
+        assert tier is not None  # noqa: S101  (else a reason was given)
         return System(
             host_id=host_id,
             reseller_account=account,
-            end_customer=_text(row, "end_customer"),
-            system_type=_text(row, "system_type"),
-            software_release=_text(row, "software_release"),
-            tier=_tier(row.get("tier", "")),
-            support_expires=expires,
-            warranty_expires=_date(row, "warranty_expires", required=False),
+            end_customer=end_customer,
+            system_type=system_type,
+            software_release=software_release,
+            tier=tier,
+            support_expires=support,
+            warranty_expires=warranty,
+            purchased=purchased,
+            warranty_extended_until=extended,
         )
 
-    rows = _collect(text, SYSTEM_COLUMNS, (), parse, lambda r: r["host_id"])
+    rows = _collect(text, SYSTEM_COLUMNS, SYSTEM_OPTIONAL, parse, lambda r: r["host_id"])
     return [r for r in rows if isinstance(r, System)]
+
+
+def parse_telephones(text: str, known_hosts: Collection[str] | None = None) -> list[TelephoneSet]:
+    """Every Infinity telephone set (or SIP client) of a ``host_id,serial,...`` file.
+
+    ``host_id`` is the parent system's (one of ``known_hosts`` when given). The
+    warranty is a year from ``purchased`` unless given, and never extended: a
+    ``warranty_extended_until``, or a warranty past a year from purchase, is refused.
+    """
+
+    def parse(row: dict[str, str]) -> TelephoneSet:
+        cells = _Fields(row)
+        host_id = cells.matching("host_id", HOST_ID_RE, "3 to 16 digits (the parent system)")
+        if host_id and known_hosts is not None and host_id not in known_hosts:
+            cells.refuse(f"host_id {host_id} is not a system in the registry")
+        serial = cells.matching("serial", SERIAL_RE, "1 to 32 letters, digits or inner hyphens")
+        model = cells.text("model")
+        purchased = cells.date("purchased")
+        expires = cells.date("warranty_expires")
+        if expires is None and purchased is not None and not row.get("warranty_expires", ""):
+            expires = default_warranty_expires(purchased)
+        if not row.get("purchased", "") and not row.get("warranty_expires", ""):
+            cells.refuse("purchased and warranty_expires are both empty: give one")
+        if expires is not None and (problem := telephone_warranty_problem(purchased, expires)):
+            cells.refuse(problem)
+        if row.get("warranty_extended_until", ""):
+            cells.refuse(
+                "warranty_extended_until must be empty: telephone sets and SIP clients are "
+                "excluded from extended warranty"
+            )
+        cells.done()
+        assert expires is not None  # noqa: S101  (else a reason was given)
+        return TelephoneSet(
+            host_id=host_id, serial=serial, model=model, warranty_expires=expires,
+            purchased=purchased,
+        )  # fmt: skip
+
+    rows = _collect(text, TELEPHONE_COLUMNS, TELEPHONE_OPTIONAL, parse, lambda r: r["serial"])
+    return [r for r in rows if isinstance(r, TelephoneSet)]

@@ -20,6 +20,7 @@ PHONE_RE = re.compile(r"^\+?[0-9]{3,20}$")
 
 EMERGENCY_TITLE = "Emergency \u2013 System Down"
 NORMAL_TITLE = "Support request"
+WARRANTY_TITLE = "Hardware warranty request"
 
 
 class Tier(StrEnum):
@@ -28,6 +29,13 @@ class Tier(StrEnum):
     STANDARD = "standard"
     PREMIUM = "premium"
     PREMIUM_PLUS = "premium_plus"
+
+
+class TicketKind(StrEnum):
+    """What cover a ticket was opened under."""
+
+    SUPPORT = "support"  # the support contract: the tier's SLA
+    WARRANTY = "warranty"  # the hardware warranty: best effort, no SLA clock
 
 
 class ResellerStatus(StrEnum):
@@ -107,11 +115,28 @@ class System:
     software_release: str
     tier: Tier
     support_expires: dt.date
-    warranty_expires: dt.date | None = None
+    warranty_expires: dt.date | None = None  # the original hardware warranty
+    purchased: dt.date | None = None
+    warranty_extended_until: dt.date | None = None  # a bought extension (at most a year)
 
     def covered_on(self, day: dt.date) -> bool:
         """A contract is active when ``day`` is on or before its expiry date."""
         return day <= self.support_expires
+
+
+@dataclass(frozen=True, slots=True)
+class TelephoneSet:
+    """An Infinity telephone set (or SIP client) registered under its parent system's Host ID.
+
+    Its own hardware warranty only: the terms exclude telephone sets and SIP clients
+    from extended warranty, so a set has no extension to record.
+    """
+
+    host_id: str  # the parent system
+    serial: str
+    model: str
+    warranty_expires: dt.date
+    purchased: dt.date | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -131,9 +156,10 @@ class NewTicket:
     tier: Tier
     emergency: bool
     title: str
-    sla_due: dt.datetime
+    sla_due: dt.datetime | None  # None: best effort (a warranty ticket), no SLA clock
     call_id: str
     scenario: str = ""  # the caller's recorded description (a sound file reference)
+    kind: TicketKind = TicketKind.SUPPORT
 
     def numbered(self, number: str) -> Ticket:
         """The open ticket with its allocated number."""

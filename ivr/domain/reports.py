@@ -15,11 +15,17 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
-from ivr.domain.records import Tier
+from ivr.domain.records import TicketKind, Tier
 from ivr.domain.sla import lateness
 
 UNKNOWN_TIER = "unknown"
-TIERS = (*(t.value for t in Tier), UNKNOWN_TIER)
+# Warranty calls and tickets are best effort on no tier: their own row where tiers are.
+WARRANTY_ROW = TicketKind.WARRANTY.value
+TIERS = (*(t.value for t in Tier), WARRANTY_ROW, UNKNOWN_TIER)
+# Steps of a call record that mark it as a warranty request (option 4).
+WARRANTY_ACTIVE_STEP = "warranty:active"
+WARRANTY_EXPIRED_STEP = "warranty:expired"
+SUPPORT_EXPIRED_STEP = "coverage:expired"
 
 
 class CallOutcome:
@@ -54,7 +60,7 @@ class CallRow:
 
     call_id: str
     started: dt.datetime
-    tier: str  # the ticket's tier, else the system's, else "unknown"
+    tier: str  # "warranty" for option 4; else the ticket's tier, the system's, or "unknown"
     decision: str
     outcome: str
     steps: tuple[str, ...]
@@ -69,15 +75,16 @@ class CallRow:
 
 @dataclass(frozen=True, slots=True)
 class TicketRow:
-    """One ticket, for SLA compliance."""
+    """One ticket, for SLA compliance and the tickets by kind."""
 
     number: str
     created: dt.datetime
     tier: str
     emergency: bool
-    sla_due: dt.datetime
+    sla_due: dt.datetime | None  # None: best effort (warranty), no SLA
     status: str
     responded: dt.datetime | None  # acknowledged (or, failing that, resolved) at
+    kind: str = TicketKind.SUPPORT.value
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,17 +96,25 @@ class LockoutEvent:
     subject: str
 
 
+class LeadKind:
+    """What a renewal lead is for: the support contract or the hardware warranty."""
+
+    SUPPORT = "support"  # options 1 and 2 on an expired contract
+    WARRANTY = "warranty"  # option 4 on an expired warranty
+
+
 @dataclass(frozen=True, slots=True)
 class RenewalLead:
-    """A system whose expired contract someone called about: a lead for renewals."""
+    """A system whose expired contract or warranty someone called about: a lead for renewals."""
 
     reseller_account: str
     reseller_name: str
     end_customer: str
     host_id: str
-    support_expires: dt.date | None
+    expired: dt.date | None  # the contract's, or the warranty's (extension included), last day
     calls: int
     last_call: dt.datetime
+    kind: str = LeadKind.SUPPORT
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,6 +124,7 @@ class SystemInfo:
     end_customer: str
     support_expires: dt.date | None
     reseller_name: str
+    warranty_until: dt.date | None = None  # the extension's last day, else the original's
 
 
 Cell = str | int | float
@@ -198,11 +214,14 @@ def sla_compliance(tickets: Iterable[TicketRow], now: dt.datetime) -> SlaComplia
     in_time = breached = pending = 0
     late: list[float] = []
     for t in tickets:
-        if t.responded is not None and t.responded <= t.sla_due:
+        due = t.sla_due
+        if due is None:  # best effort (warranty): not on the SLA
+            continue
+        if t.responded is not None and t.responded <= due:
             in_time += 1
-        elif t.responded is not None or now > t.sla_due:
+        elif t.responded is not None or now > due:
             breached += 1
-            late.append(lateness(t.sla_due, t.responded, now).total_seconds())
+            late.append(lateness(due, t.responded, now).total_seconds())
         else:
             pending += 1
     average = sum(late) / len(late) if late else None
@@ -226,6 +245,7 @@ class SupportReport:
     lockouts: tuple[LockoutEvent, ...]
     host_id_not_found: dict[str, int]  # reseller account -> calls that gave up on the Host ID
     renewal_leads: tuple[RenewalLead, ...]
+    tickets_by_kind: dict[str, TicketFigures]
 
     def tables(self) -> list[Table]:
         """The report as tables, in the order they are printed."""
@@ -253,6 +273,7 @@ def build_report(
     not_found = Counter(
         c.reseller_account or "(none)" for c in calls if "host_id:failed" in c.steps
     )
+    on_sla = [t for t in tickets if t.sla_due is not None]  # warranty tickets have no SLA
     return SupportReport(
         first=first,
         last=last,
@@ -261,29 +282,46 @@ def build_report(
         by_outcome={o: by_outcome[o] for o in CallOutcome.ALL if by_outcome[o]},
         by_tier_outcome=dict(matrix),
         sla_by_tier={
-            tier: sla_compliance([t for t in tickets if t.tier == tier], now)
+            tier: sla_compliance([t for t in on_sla if t.tier == tier], now)
             for tier in TIERS
-            if any(t.tier == tier for t in tickets)
+            if any(t.tier == tier for t in on_sla)
         },
-        sla_total=sla_compliance(tickets, now),
+        sla_total=sla_compliance(on_sla, now),
         waits_by_tier={tier: wait_stats(w) for tier, w in sorted(waits.items())},
         waits_total=wait_stats([w for ws in waits.values() for w in ws]),
         lockouts=tuple(sorted(lockouts, key=lambda e: e.at)),
         host_id_not_found=dict(sorted(not_found.items())),
         renewal_leads=renewal_leads(calls, systems),
+        tickets_by_kind={
+            kind.value: ticket_figures([t for t in tickets if t.kind == kind.value])
+            for kind in TicketKind
+            if any(t.kind == kind.value for t in tickets)
+        },
     )
+
+
+def lead_kinds(call: CallRow) -> tuple[str, ...]:
+    """The renewal leads one call makes: an expired contract, an expired warranty, or both."""
+    kinds = []
+    if SUPPORT_EXPIRED_STEP in call.steps or (
+        call.decision == "renewals" and WARRANTY_EXPIRED_STEP not in call.steps
+    ):
+        kinds.append(LeadKind.SUPPORT)
+    if WARRANTY_EXPIRED_STEP in call.steps:
+        kinds.append(LeadKind.WARRANTY)
+    return tuple(kinds)
 
 
 def renewal_leads(
     calls: Iterable[CallRow], systems: dict[str, SystemInfo]
 ) -> tuple[RenewalLead, ...]:
-    """One lead per system whose expired contract was called about, latest call first."""
-    found: dict[str, list[CallRow]] = {}
+    """One lead per system and kind (contract, warranty) called about, latest call first."""
+    found: dict[tuple[str, str], list[CallRow]] = {}
     for c in calls:
-        if c.decision == "renewals" or "coverage:expired" in c.steps:
-            found.setdefault(c.host_id, []).append(c)
+        for kind in lead_kinds(c):
+            found.setdefault((c.host_id, kind), []).append(c)
     leads = []
-    for host_id, host_calls in found.items():
+    for (host_id, kind), host_calls in found.items():
         info = systems.get(host_id, SystemInfo("", None, ""))
         latest = max(host_calls, key=lambda c: c.started)
         leads.append(
@@ -292,16 +330,45 @@ def renewal_leads(
                 reseller_name=info.reseller_name,
                 end_customer=info.end_customer,
                 host_id=host_id,
-                support_expires=info.support_expires,
+                expired=info.warranty_until if kind == LeadKind.WARRANTY else info.support_expires,
                 calls=len(host_calls),
                 last_call=latest.started,
+                kind=kind,
             )
         )
     return tuple(sorted(leads, key=lambda lead: lead.last_call, reverse=True))
 
 
+@dataclass(frozen=True, slots=True)
+class TicketFigures:
+    """Tickets of one kind opened in the range: where they stand, and how fast they were taken."""
+
+    tickets: int
+    open: int
+    acknowledged: int
+    resolved: int
+    average_response: float | None  # seconds from created to acknowledged (else resolved)
+
+
+def ticket_figures(tickets: Sequence[TicketRow]) -> TicketFigures:
+    """Counts by status and the average response of the responded ones (wall-clock time)."""
+    statuses = Counter(t.status for t in tickets)
+    waits = [(t.responded - t.created).total_seconds() for t in tickets if t.responded is not None]
+    return TicketFigures(
+        tickets=len(tickets),
+        open=statuses["open"],
+        acknowledged=statuses["acknowledged"],
+        resolved=statuses["resolved"],
+        average_response=sum(waits) / len(waits) if waits else None,
+    )
+
+
 def _seconds(value: float | None) -> Cell:
     return "" if value is None else round(value, 1)
+
+
+def _hours(seconds: float | None) -> Cell:
+    return "" if seconds is None else round(seconds / 3600, 1)
 
 
 def _percent(value: float | None) -> Cell:
@@ -366,27 +433,38 @@ def report_tables(report: SupportReport) -> list[Table]:
         ),
         Table(
             "renewal_leads",
-            "Renewal leads: calls about expired contracts",
+            "Renewal leads: calls about expired contracts and warranties",
             (
+                "lead",
                 "reseller",
                 "reseller name",
                 "end customer",
                 "host id",
-                "support expired",
+                "expired",
                 "calls",
                 "last call",
             ),
             tuple(
                 (
+                    lead.kind,
                     lead.reseller_account,
                     lead.reseller_name,
                     lead.end_customer,
                     lead.host_id,
-                    lead.support_expires.isoformat() if lead.support_expires else "",
+                    lead.expired.isoformat() if lead.expired else "",
                     lead.calls,
                     lead.last_call.isoformat(),
                 )
                 for lead in report.renewal_leads
+            ),
+        ),
+        Table(
+            "tickets_by_kind",
+            "Tickets opened in the range, by kind (warranty: best effort, no SLA)",
+            ("kind", "tickets", "open", "acknowledged", "resolved", "average response h"),
+            tuple(
+                (kind, f.tickets, f.open, f.acknowledged, f.resolved, _hours(f.average_response))
+                for kind, f in report.tickets_by_kind.items()
             ),
         ),
     ]
@@ -433,7 +511,7 @@ def daily_sla(
 ) -> list[DayPoint]:
     """SLA compliance per local day of ticket creation, every day of the range."""
     by_day: dict[dt.date, list[TicketRow]] = {}
-    for t in tickets:
+    for t in (t for t in tickets if t.sla_due is not None):  # warranty tickets have no SLA
         by_day.setdefault(t.created.astimezone(tz).date(), []).append(t)
     days = (first + dt.timedelta(days=n) for n in range((last - first).days + 1))
     return [DayPoint(day, sla_compliance(by_day.get(day, []), now)) for day in days]

@@ -6,7 +6,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Protocol
 
-from ivr.domain.records import Route, Tier
+from ivr.domain.records import Route, Ticket, TicketKind, Tier
 
 # Asterisk's QUEUE_PRIO: a higher number is answered first. Premium Plus ahead of
 # Premium ahead of Standard; within a tier, emergencies ahead of the rest.
@@ -41,6 +41,11 @@ class QueueNames(Protocol):
     @property
     def renewals(self) -> str:
         """The renewals queue."""
+        ...
+
+    @property
+    def warranty(self) -> str:
+        """The hardware warranty queue."""
         ...
 
     def for_tier(self, tier: Tier) -> str:
@@ -86,6 +91,31 @@ def route_call(
     if hours.is_open(tier, at):
         return Decision(Route.QUEUE, queues.for_tier(tier), priority)
     return Decision(Route.CLOSED, next_opening=hours.next_opening(tier, at))
+
+
+def route_warranty(
+    at: dt.datetime, hours: Hours, queues: QueueNames, *, covered: bool = True
+) -> Decision:
+    """A hardware warranty request: the warranty queue in Standard hours, else closed.
+
+    Best effort, so no tier's priority or on-call: Standard's hours and Standard's
+    place in the queue. A warranty that is not active goes to renewals.
+    """
+    if not covered:
+        return renewals(queues)
+    if hours.is_open(Tier.STANDARD, at):
+        return Decision(Route.QUEUE, queues.warranty, queue_priority(Tier.STANDARD, False))
+    return Decision(Route.CLOSED, next_opening=hours.next_opening(Tier.STANDARD, at))
+
+
+def route_ticket(ticket: Ticket, at: dt.datetime, hours: Hours, queues: QueueNames) -> Decision:
+    """A call about an existing ticket: routed by its kind and tier, its cover not re-checked.
+
+    A ticket opened before its contract or warranty expired keeps that cover after it.
+    """
+    if ticket.kind is TicketKind.WARRANTY:
+        return route_warranty(at, hours, queues)
+    return route_call(ticket.tier, ticket.emergency, at, hours, queues)
 
 
 def general_queue(queues: QueueNames) -> Decision:

@@ -26,13 +26,15 @@ from ivr.domain.records import (
     Route,
     System,
     Ticket,
+    TicketKind,
     TicketStatus,
     Tier,
     normalize_phone,
 )
-from ivr.domain.routing import Decision, QueueNames, general_queue, route_call
+from ivr.domain.routing import Decision, QueueNames, general_queue, route_call, route_ticket
 from ivr.domain.times import parse_aware_time
 from ivr.domain.variables import MAX_ONCALL_STEPS, ONCALL_DIALS, ONCALL_TIMEOUTS, Var
+from ivr.flows import warranty
 from ivr.flows.channel import CallHungUp, Channel, ChannelFailure
 from ivr.flows.prompts import Prompt
 from ivr.store.stores import Stores
@@ -50,6 +52,7 @@ MAX_TICKET_TRIES = 3
 RECORD_SECONDS = 120
 RECORD_SILENCE_SECONDS = 5
 ANONYMOUS = "anonymous"
+MENU_CHOICES = frozenset({"1", "2", "3", warranty.MENU_OPTION})
 
 _STATUS_PROMPT = {
     TicketStatus.OPEN: Prompt.STATUS_OPEN,
@@ -96,7 +99,8 @@ class Handover:
         if self.ticket is not None:
             values[Var.TICKET] = self.ticket.number
             values[Var.EMERGENCY] = "1" if self.ticket.emergency else "0"
-            values[Var.SLA_DUE] = self.ticket.sla_due.isoformat(timespec="seconds")
+            if self.ticket.sla_due is not None:  # a warranty ticket has none
+                values[Var.SLA_DUE] = self.ticket.sla_due.isoformat(timespec="seconds")
         return {name: value for name, value in values.items() if value}
 
 
@@ -190,6 +194,8 @@ class _Call:
             system = await self.ask_system(account)
         except SentToGeneralQueue:
             return await self.to_general_queue(account)
+        if choice == warranty.MENU_OPTION:
+            return await self.warranty_request(account, system)
         return await self.open_ticket(account, system, emergency=choice == "1")
 
     async def finish(self, handover: Handover) -> None:
@@ -228,7 +234,7 @@ class _Call:
         failures = repeats = 0
         while failures < MAX_MENU_FAILURES:
             keys = await self.channel.read_keys(Prompt.MAIN_MENU, 1, MENU_TIMEOUT)
-            if keys.digits in {"1", "2", "3"}:
+            if keys.digits in MENU_CHOICES:
                 self.record.menu_choice = keys.digits
                 self.record.step(f"menu:{keys.digits}")
                 return keys.digits
@@ -334,6 +340,9 @@ class _Call:
             self.record.step("coverage:expired")
             await channel.play(Prompt.CONTRACT_EXPIRED)
             await channel.say_date(system.support_expires)
+            await channel.play(Prompt.CONTRACT_EXPIRED_TERMS)
+            if await warranty.offer_instead(channel, system, now.astimezone(tz).date()):
+                return await self.warranty_request(account, system)
             await channel.play(Prompt.TRANSFER_RENEWALS)
             return Handover(decision, system=system, reseller=account)
         self.record.step("coverage:active")
@@ -398,10 +407,19 @@ class _Call:
         created = Prompt.EMERGENCY_TICKET_CREATED if emergency else Prompt.TICKET_CREATED
         await channel.play(created)
         await channel.say_digits(ticket.number)
-        await channel.play(Prompt.SLA_RESPONSE_BY)
-        await channel.say_datetime(ticket.sla_due.astimezone(tz))
+        if ticket.sla_due is not None:
+            await channel.play(Prompt.SLA_RESPONSE_BY)
+            await channel.say_datetime(ticket.sla_due.astimezone(tz))
         await self._announce(decision, system.tier, tz)
         return Handover(decision, ticket=ticket, system=system, reseller=account, oncall=chain)
+
+    # Option 4 (ivr/flows/warranty.py): cover is the hardware warranty.
+    async def warranty_request(self, account: str, system: System) -> Handover:
+        request = warranty.WarrantyRequest(
+            self.stores, self.queues, self.channel, self.record, self.clock
+        )
+        outcome = await request.run(account, system)
+        return Handover(outcome.decision, ticket=outcome.ticket, system=system, reseller=account)
 
     async def _announce(self, decision: Decision, tier: Tier, tz: dt.tzinfo) -> None:
         channel = self.channel
@@ -438,7 +456,10 @@ class _Call:
                 )
             now = self.clock()
             calendar = await stores.calendars.calendar(now)
-            decision = route_call(ticket.tier, ticket.emergency, now, calendar, self.queues)
-            await self._announce(decision, ticket.tier, calendar.tz)
+            decision = route_ticket(ticket, now, calendar, self.queues)
+            if ticket.kind is TicketKind.WARRANTY:
+                await warranty.announce(channel, decision, calendar.tz)
+            else:
+                await self._announce(decision, ticket.tier, calendar.tz)
             return Handover(decision, ticket=ticket, system=system, reseller=account)
         return await self.to_general_queue(account)

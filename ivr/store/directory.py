@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Sequence
 from typing import cast
 
 from redis.asyncio import Redis
 from redis.typing import EncodableT, FieldT
 
-from ivr.domain.records import Reseller, ResellerStatus, System, Tier
+from ivr.domain.codec import from_strings, to_strings
+from ivr.domain.records import Reseller, ResellerStatus, System, TelephoneSet
 from ivr.store import keys
 
 
@@ -24,17 +24,11 @@ def _reseller_from(account: str, data: dict[str, str]) -> Reseller:
 
 def system_from(data: dict[str, str]) -> System:
     """A ``System`` from its Redis hash."""
-    warranty = data.get("warranty_expires", "")
-    return System(
-        host_id=data["host_id"],
-        reseller_account=data["reseller_account"],
-        end_customer=data["end_customer"],
-        system_type=data["system_type"],
-        software_release=data["software_release"],
-        tier=Tier(data["tier"]),
-        support_expires=dt.date.fromisoformat(data["support_expires"]),
-        warranty_expires=dt.date.fromisoformat(warranty) if warranty else None,
-    )
+    return from_strings(System, data)
+
+
+def _strings(record: System | TelephoneSet) -> dict[FieldT, EncodableT]:
+    return {name: value for name, value in to_strings(record).items()}  # noqa: C416  (widens)
 
 
 class Directory:
@@ -97,23 +91,38 @@ class Directory:
         """Store systems at once (one transaction)."""
         async with self._redis.pipeline(transaction=True) as pipe:
             for system in systems:
-                pipe.hset(
-                    keys.system(system.host_id),
-                    mapping={
-                        "host_id": system.host_id,
-                        "reseller_account": system.reseller_account,
-                        "end_customer": system.end_customer,
-                        "system_type": system.system_type,
-                        "software_release": system.software_release,
-                        "tier": system.tier.value,
-                        "support_expires": system.support_expires.isoformat(),
-                        "warranty_expires": (
-                            system.warranty_expires.isoformat() if system.warranty_expires else ""
-                        ),
-                    },
-                )
+                pipe.hset(keys.system(system.host_id), mapping=_strings(system))
                 pipe.sadd(keys.SYSTEMS, system.host_id)
             await pipe.execute()
+
+    async def host_ids(self) -> set[str]:
+        """Every Host ID in the registry."""
+        return cast(set[str], await self._redis.smembers(keys.SYSTEMS))
+
+    async def save_telephones(self, sets: Sequence[TelephoneSet]) -> None:
+        """Store telephone sets under their systems at once; a set moved leaves its old system."""
+        async with self._redis.pipeline(transaction=False) as pipe:
+            for phone in sets:
+                pipe.hget(keys.telephone(phone.serial), "host_id")
+            old_parents = cast(list[str | None], await pipe.execute())
+        async with self._redis.pipeline(transaction=True) as pipe:
+            for phone, old in zip(sets, old_parents, strict=True):
+                if old and old != phone.host_id:
+                    pipe.srem(keys.system_telephones(old), phone.serial)
+                pipe.delete(keys.telephone(phone.serial))
+                pipe.hset(keys.telephone(phone.serial), mapping=_strings(phone))
+                pipe.sadd(keys.system_telephones(phone.host_id), phone.serial)
+            await pipe.execute()
+
+    async def telephones(self, host_id: str) -> list[TelephoneSet]:
+        """The telephone sets registered under a system, by serial."""
+        members = await self._redis.smembers(keys.system_telephones(host_id))
+        serials = sorted(cast(set[str], members))
+        async with self._redis.pipeline(transaction=False) as pipe:
+            for serial in serials:
+                pipe.hgetall(keys.telephone(serial))
+            rows = cast(list[dict[str, str]], await pipe.execute())
+        return [from_strings(TelephoneSet, row) for row in rows if row]
 
     async def system(self, host_id: str) -> System | None:
         """One system, or None."""

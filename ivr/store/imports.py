@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
-from ivr.domain.imports import parse_resellers, parse_systems
+from ivr.domain.imports import parse_resellers, parse_systems, parse_telephones
 from ivr.store.directory import Directory
 from ivr.store.pins import PinHasher
 
@@ -25,6 +25,13 @@ async def import_systems(directory: Directory, text: str) -> int:
     systems = parse_systems(text, known_accounts=known)
     await directory.save_systems(systems)
     return len(systems)
+
+
+async def import_telephones(directory: Directory, text: str) -> int:
+    """Validate every row (parents must be systems in the registry), store them at once."""
+    sets = parse_telephones(text, known_hosts=await directory.host_ids())
+    await directory.save_telephones(sets)
+    return len(sets)
 
 
 async def _none() -> None:

@@ -54,6 +54,16 @@ def system(host_id: str) -> str:
     return f"{PREFIX}:system:{host_id}"
 
 
+def telephone(serial: str) -> str:
+    """Hash of one Infinity telephone set (or SIP client) in the registry."""
+    return f"{PREFIX}:telephone:{serial}"
+
+
+def system_telephones(host_id: str) -> str:
+    """Set of the serials of the telephone sets registered under a system."""
+    return f"{PREFIX}:telephones:{host_id}"
+
+
 def ticket(number: str) -> str:
     """Hash of one ticket."""
     return f"{PREFIX}:ticket:{number}"

@@ -16,8 +16,12 @@ from zoneinfo import ZoneInfo
 
 from redis.asyncio import Redis
 
+from ivr.domain.records import TicketKind
 from ivr.domain.reports import (
     UNKNOWN_TIER,
+    WARRANTY_ACTIVE_STEP,
+    WARRANTY_EXPIRED_STEP,
+    WARRANTY_ROW,
     CallRow,
     DayPoint,
     HourPoint,
@@ -30,6 +34,7 @@ from ivr.domain.reports import (
     hourly_series,
     local_bounds,
 )
+from ivr.domain.warranty import warranty_until
 from ivr.store import keys
 
 BATCH = 500
@@ -65,9 +70,10 @@ def ticket_row(data: dict[str, str]) -> TicketRow:
         created=dt.datetime.fromisoformat(data["created"]),
         tier=data.get("tier") or UNKNOWN_TIER,
         emergency=data.get("emergency") == "1",
-        sla_due=dt.datetime.fromisoformat(data["sla_due"]),
+        sla_due=_time(data.get("sla_due", "")),
         status=data.get("status", "open"),
         responded=_time(data.get("acknowledged_at", "")) or _time(data.get("resolved_at", "")),
+        kind=data.get("kind") or TicketKind.SUPPORT.value,
     )
 
 
@@ -160,13 +166,17 @@ def _call_row(
 ) -> CallRow:
     ticket = tickets.get(record.get("ticket", ""), {})
     system = systems.get(record.get("host_id", ""), {})
+    steps = tuple(s for s in record.get("steps", "").split(",") if s)
+    warranty = ticket.get("kind") == TicketKind.WARRANTY.value or any(
+        s in steps for s in (WARRANTY_ACTIVE_STEP, WARRANTY_EXPIRED_STEP)
+    )
     return CallRow(
         call_id=record["call_id"],
         started=dt.datetime.fromisoformat(record["started"]),
-        tier=ticket.get("tier") or system.get("tier") or UNKNOWN_TIER,
+        tier=WARRANTY_ROW if warranty else ticket.get("tier") or system.get("tier") or UNKNOWN_TIER,
         decision=record.get("decision", ""),
         outcome=record.get("outcome", ""),
-        steps=tuple(s for s in record.get("steps", "").split(",") if s),
+        steps=steps,
         reseller_account=record.get("reseller_account", ""),
         host_id=record.get("host_id", ""),
         ticket=record.get("ticket", ""),
@@ -177,12 +187,18 @@ def _call_row(
     )
 
 
+def _date(text: str) -> dt.date | None:
+    return dt.date.fromisoformat(text) if text else None
+
+
 def _system_info(row: dict[str, str]) -> SystemInfo:
-    expires = row.get("support_expires", "")
     return SystemInfo(
         end_customer=row.get("end_customer", ""),
-        support_expires=dt.date.fromisoformat(expires) if expires else None,
+        support_expires=_date(row.get("support_expires", "")),
         reseller_name=row.get("reseller_name", ""),
+        warranty_until=warranty_until(
+            _date(row.get("warranty_expires", "")), _date(row.get("warranty_extended_until", ""))
+        ),
     )
 
 

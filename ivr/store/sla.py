@@ -162,7 +162,7 @@ async def sla_standings(
     found: list[SlaStanding] = []
     for number in await store.watched():
         ticket = await tickets.get(number)
-        if ticket is None or ticket.status is not TicketStatus.OPEN:
+        if ticket is None or ticket.status is not TicketStatus.OPEN or ticket.sla_due is None:
             continue
         calendar = await calendars.calendar(ticket.created)
         found.append(

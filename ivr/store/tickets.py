@@ -153,8 +153,10 @@ class TicketStore:
             pipe.hset(keys.ticket(ticket.number), mapping=fields | {"events": "1"})
             pipe.zadd(keys.TICKETS, {ticket.number: new.created.timestamp()})
             # Into the SLA watch, due for its first look at once: the watch works out
-            # the ticket's marks on its tier's clock (ivr/workers/sla_watch.py).
-            pipe.zadd(keys.SLA_WATCH, {ticket.number: new.created.timestamp()})
+            # the ticket's marks on its tier's clock (ivr/workers/sla_watch.py). A
+            # best-effort ticket (warranty) has no SLA clock, so nothing to watch.
+            if new.sla_due is not None:
+                pipe.zadd(keys.SLA_WATCH, {ticket.number: new.created.timestamp()})
             if callback_at is not None:
                 pipe.zadd(keys.CALLBACKS, {ticket.number: callback_at.timestamp()})
             if index is not None and (number is None or not current):

@@ -135,16 +135,16 @@ class SlaWatcher:
 
     async def _check(self, number: str, now: dt.datetime) -> int:
         ticket = await self._tickets.get(number)
-        if ticket is None or ticket.status is not TicketStatus.OPEN:
+        # A best-effort ticket (warranty) has no SLA: never alerted, never paged.
+        if ticket is None or ticket.status is not TicketStatus.OPEN or ticket.sla_due is None:
             await self._store.reschedule(number, None)
             return 0
+        due = ticket.sla_due
         calendar = await self._calendars.calendar(ticket.created)
-        marks = sla_marks(
-            calendar, ticket.tier, ticket.created, ticket.sla_due, self._policy.shares
-        )
+        marks = sla_marks(calendar, ticket.tier, ticket.created, due, self._policy.shares)
         plan = marks_due(marks, await self._store.raised(number), now)
         for mark in plan.passed_over:
-            if await self._store.claim(self._alert(ticket, mark, now, passed_over=True)) in (
+            if await self._store.claim(self._alert(ticket, due, mark, now, passed_over=True)) in (
                 Claim.NOT_OPEN,
                 Claim.MISSING,
             ):
@@ -152,7 +152,7 @@ class SlaWatcher:
                 return 0
         raised = 0
         if plan.raise_now is not None:
-            alert = self._alert(ticket, plan.raise_now, now, passed_over=False)
+            alert = self._alert(ticket, due, plan.raise_now, now, passed_over=False)
             claim = await self._store.claim(alert)
             if claim in (Claim.NOT_OPEN, Claim.MISSING):
                 await self._store.reschedule(number, None)
@@ -166,16 +166,22 @@ class SlaWatcher:
         return raised
 
     def _alert(
-        self, ticket: Ticket, mark: SlaMark, now: dt.datetime, *, passed_over: bool
+        self,
+        ticket: Ticket,
+        due: dt.datetime,
+        mark: SlaMark,
+        now: dt.datetime,
+        *,
+        passed_over: bool,
     ) -> SlaAlert:
-        late = lateness(ticket.sla_due, None, now) if mark.breach else dt.timedelta(0)
+        late = lateness(due, None, now) if mark.breach else dt.timedelta(0)
         return SlaAlert(
             ticket=ticket.number,
             label=mark.label,
             share=mark.share,
             at=now,
             mark_at=mark.at,
-            due=ticket.sla_due,
+            due=due,
             late_seconds=late.total_seconds(),
             passed_over=passed_over,
             paged="",

@@ -509,6 +509,45 @@ async def test_emergency_call_gives_the_same_variables_and_ticket_as_fastagi(
     )
 
 
+@pytest.mark.parametrize(
+    ("dtmf", "route"),
+    [("4 1001# 2468# 678901# 1 #", "queue"), ("4 1001# 2468# 456789# 1", "renewals")],
+    ids=["warranty-active", "warranty-expired"],
+)
+async def test_warranty_request_is_the_same_flow_as_fastagi(
+    line: Line, stores: Stores, redis_url: str, tmp_path: Path, dtmf: str, route: str
+) -> None:
+    """Option 4 through the script: the same commands, variables, steps and warranty ticket
+    (or the same renewals hand-over) as over FastAGI."""
+    fast = await line.call(dtmf, UNKNOWN_CALLER)
+    [fast_id] = await stores.calls.recent_ids()
+    environ = script_environ(redis_url, tmp_path, IVR_CLOCK_START=OPEN_HOURS.isoformat())
+    run = await run_script(SUPPORT_LINE_SCRIPT, environ, tmp_path, strict_call(dtmf))
+    assert_clean(run)
+    fast_vars, script_vars = dict(fast.variables), dict(run.result.variables)
+    fast_number, script_number = fast_vars.pop("IVR_TICKET", ""), script_vars.pop("IVR_TICKET", "")
+    assert script_vars == fast_vars
+    assert fast_vars["IVR_ROUTE"] == route
+    fast_record = await stores.calls.get(fast_id)
+    script_record = await stores.calls.get(run.unique_id)
+    assert fast_record is not None
+    assert script_record is not None
+    assert script_record.steps == fast_record.steps
+    if route == "renewals":
+        assert (fast_number, script_number) == ("", "")
+        assert run.result.commands == fast.commands
+        return
+    assert "IVR_SLA_DUE" not in fast_vars
+    fast_ticket = await stores.tickets.get(fast_number)
+    script_ticket = await stores.tickets.get(script_number)
+    assert comparable(script_ticket) == comparable(fast_ticket)
+    assert script_ticket is not None
+    assert script_ticket.kind.value == "warranty"
+    assert without_call_specifics(
+        run.result.commands, script_number, script_ticket.call_id
+    ) == without_call_specifics(fast.commands, fast_number, fast_record.call_id)
+
+
 @pytest.mark.parametrize("how", ["reply-then-sighup", "sighup", "hangup-line", "eof"])
 async def test_hang_up_mid_call_ends_the_script_and_writes_the_record(
     stores: Stores, redis_url: str, tmp_path: Path, how: HangUp

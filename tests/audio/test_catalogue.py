@@ -188,6 +188,44 @@ def test_full_catalogue_builds(tmp_path: Path) -> None:
         _check_audio(tmp_path, pid)
 
 
+# The longest way Asterisk's SAY DATE speaks a date in English (weekday, month, day,
+# year), in the same voice as the prompts: a stand-in for the date in the message.
+LONGEST_DATE = "Wednesday, September thirtieth, two thousand twenty seven"
+EXPIRED_MESSAGE_LIMIT_S = 20.0
+
+
+def _seconds(path: Path) -> float:
+    with wave.open(str(path), "rb") as w:
+        return w.getnframes() / w.getframerate()
+
+
+def test_expired_contract_message_is_short_and_names_the_terms(tmp_path: Path) -> None:
+    """The expired-contract message (the expiry, its date, the terms) lasts under 20 s as
+    built, and names the upgrade, the renewal surcharge, the billable audit hours and the
+    purchase order."""
+    prompts = {e.id: e for e in load_catalogue(default_catalogue_path())}
+    terms = prompts[Prompt.CONTRACT_EXPIRED_TERMS].text
+    for needed in ("upgrade to the current release", "renewal", "surcharge", "billable hours",
+                   "audit", "approved purchase order"):  # fmt: skip
+        assert needed in terms
+    message = [
+        prompts[Prompt.CONTRACT_EXPIRED],
+        PromptEntry("date", LONGEST_DATE, ("test",)),
+        prompts[Prompt.CONTRACT_EXPIRED_TERMS],
+    ]
+    build_prompts(message, tmp_path)
+    spoken = sum(_seconds(tmp_path / f"{entry.id}.wav") for entry in message)
+    assert spoken < EXPIRED_MESSAGE_LIMIT_S, f"{spoken:.1f} s"
+
+
+def test_main_menu_names_every_option() -> None:
+    """The menu's words offer options 1 to 4 and star, as the flow takes them."""
+    menu = {e.id: e.text for e in load_catalogue(default_catalogue_path())}[Prompt.MAIN_MENU]
+    for key in ("press 1", "press 2", "press 3", "hardware warranty request or replacement, "
+                "press 4", "press star"):  # fmt: skip
+        assert key in menu
+
+
 def test_missing_tools_is_tool_missing(tmp_path: Path) -> None:
     """Without espeak-ng and sox on the search path the build names the apt-get fix."""
     empty = tmp_path / "bin"

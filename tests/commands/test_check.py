@@ -134,7 +134,7 @@ async def test_healthy_deployment_reports_all_ok(
     assert print_findings(findings, out) == 0, out.getvalue()
     assert all(f.ok for f in findings)
     text = out.getvalue()
-    assert "3 resellers and 5 systems loaded" in text
+    assert "3 resellers and 6 systems loaded" in text
     assert f"all {len(Prompt)} prompts built" in text
     assert "the IVR service answers FastAGI" in text
     assert "may originate calls" in text

@@ -243,6 +243,77 @@ async def test_route_command(
     assert (data["route"], data["next_open"], data["sla_due"]) == (route, next_open, sla_due)
 
 
+@pytest.mark.parametrize(
+    ("at", "route", "queue", "next_open"),
+    [
+        # Wednesday 10:00: Standard hours, the warranty queue.
+        ("2026-11-25T10:00:00-06:00", "queue", "support-warranty", "2026-11-25T10:00:00-06:00"),
+        # 08:00: Premium would be open, a warranty request waits for Standard's 09:00.
+        ("2026-11-25T08:00:00-06:00", "closed", None, "2026-11-25T09:00:00-06:00"),
+        # Thanksgiving: closed until Friday 09:00.
+        ("2026-11-26T10:00:00-06:00", "closed", None, "2026-11-27T09:00:00-06:00"),
+    ],
+)
+async def test_route_command_for_warranty(
+    cli_env: str,
+    redis: Redis,
+    capsys: pytest.CaptureFixture[str],
+    at: str,
+    route: str,
+    queue: str | None,
+    next_open: str,
+) -> None:
+    """``ivr route --kind warranty``: the warranty queue in Standard hours, never an SLA."""
+    assert await asyncio.to_thread(main, ["route", "--kind", "warranty", "--at", at, "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert (data["kind"], data["route"], data["queue"]) == ("warranty", route, queue)
+    assert (data["next_open"], data["sla_due"], data["tier"]) == (next_open, None, None)
+
+
+async def test_route_command_refuses_mixed_options(
+    cli_env: str, redis: Redis, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A support request needs a tier; a warranty request takes none, and no emergency."""
+    assert await asyncio.to_thread(main, ["route"]) == 2
+    assert "--tier is required" in capsys.readouterr().err
+    for extra in (["--tier", "premium"], ["--emergency"]):
+        assert await asyncio.to_thread(main, ["route", "--kind", "warranty", *extra]) == 2
+        assert "takes no --tier or --emergency" in capsys.readouterr().err
+    assert await asyncio.to_thread(main, ["route", "--kind", "warranty"]) == 0
+    assert "sla_due: none (best effort)" in capsys.readouterr().out
+
+
+async def test_import_purchase_defaults_and_telephones(
+    cli_env: str, stores: Stores, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Systems with a purchase date only get the terms' defaults; an extension over a year and a
+    telephone set with an extension are refused with the reason, nothing stored."""
+    head = SYSTEMS.splitlines()[0] + ",purchased,warranty_extended_until\n"
+    good = write(tmp_path, "s.csv", head + "777002,1001,Yarrow Inn,UCX250,7.1.3,,,,2026-01-10,\n")
+    assert await asyncio.to_thread(main, ["import", "systems", str(good)]) == 0
+    system = await stores.directory.system("777002")
+    assert system is not None
+    assert (system.tier.value, str(system.support_expires), str(system.warranty_expires)) == (
+        "standard",
+        "2027-01-10",
+        "2027-01-10",
+    )
+    bad = write(tmp_path, "b.csv", head + "777003,1001,Xi,UCX250,7,,,,2026-01-10,2028-02-01\n")
+    assert await asyncio.to_thread(main, ["import", "systems", str(bad)]) == 1
+    err = capsys.readouterr().err
+    assert "line 2: warranty_extended_until 2028-02-01 is more than one year past" in err
+    assert await stores.directory.system("777003") is None
+    phones = "host_id,serial,model,purchased,warranty_expires,warranty_extended_until\n"
+    sets = write(tmp_path, "t.csv", phones + "777002,INF1,Infinity 7100,2026-01-10,,\n")
+    assert await asyncio.to_thread(main, ["import", "telephones", str(sets)]) == 0
+    assert "imported 1 telephones" in capsys.readouterr().out
+    extended = "777002,INF2,Infinity 7100,2026-01-10,,2028-01-10\n"
+    refused = write(tmp_path, "u.csv", phones + extended)
+    assert await asyncio.to_thread(main, ["import", "telephones", str(refused)]) == 1
+    assert "excluded from extended warranty" in capsys.readouterr().err
+    assert [s.serial for s in await stores.directory.telephones("777002")] == ["INF1"]
+
+
 async def test_calendar_commands_change_routing(
     cli_env: str, redis: Redis, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -72,7 +72,7 @@ def test_a_field_added_to_a_record_needs_no_codec_edit() -> None:
     @dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
     class Extended(Ticket):
         warranty_until: dt.date | None = None
-        kind: Tier = Tier.STANDARD
+        category: Tier = Tier.STANDARD
 
     extended = from_json(Extended, to_json(TICKET) | {"warranty_until": "2027-01-31"})
     assert extended.warranty_until == dt.date(2027, 1, 31)

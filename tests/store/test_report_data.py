@@ -12,10 +12,11 @@ import pytest
 from redis.asyncio import Redis
 
 from ivr.cli import main
-from ivr.domain.records import CallRecord, NewTicket, Tier
+from ivr.domain.records import WARRANTY_TITLE, CallRecord, NewTicket, TicketKind, Tier
 from ivr.domain.report_csv import safe_cell, table_csv, tables_csv
 from ivr.domain.reports import (
     SlaCompliance,
+    TicketFigures,
     TicketRow,
     percentile,
     series_tables,
@@ -158,11 +159,62 @@ async def test_report_figures(known: dict[str, str], redis: Redis) -> None:
         EVIL,
         "456789",
     )
-    assert (lead.support_expires, lead.calls, lead.last_call) == (
+    assert (lead.kind, lead.expired, lead.calls, lead.last_call) == (
+        "support",
         dt.date(2024, 3, 31),
         2,
         at(25, 10, 20),
     )
+    # Responses: 45 min, 5 h and the on-call acceptance after 10 min.
+    assert report.tickets_by_kind == {"support": TicketFigures(4, 1, 3, 0, 7100.0)}
+
+
+async def test_warranty_calls_tickets_and_leads_have_their_own_rows(
+    stores: Stores, redis: Redis
+) -> None:
+    """Option 4 calls count as "warranty", not as their system's tier; warranty tickets are
+    outside SLA compliance; an expired warranty is a warranty lead beside the contract's."""
+    support = await ticket(stores, at(24, 10), "345678", Tier.STANDARD)
+    made = await stores.tickets.create(
+        NewTicket(
+            created=at(24, 11), reseller_account="1001", host_id="678901",
+            end_customer="Frontier Pharmacy", system_type="UCX450", software_release="7.1.3",
+            tier=Tier.STANDARD, emergency=False, title=WARRANTY_TITLE, sla_due=None,
+            call_id="w1", kind=TicketKind.WARRANTY,
+        )
+    )  # fmt: skip
+    await acknowledge(redis, made.number, at(24, 13))
+    await call(stores, "s1", at(24, 10), "queue", host_id="345678", ticket=support,
+               steps=("menu:2", "coverage:active", "ticket"))  # fmt: skip
+    await call(stores, "w1", at(24, 11), "queue", host_id="678901", ticket=made.number,
+               steps=("menu:4", "warranty:active", "ticket"), queue=(40, "answered"))  # fmt: skip
+    await call(stores, "w2", at(24, 12), "renewals", host_id="456789",
+               steps=("menu:4", "warranty:expired"))  # fmt: skip
+    await call(stores, "w3", at(24, 13), "renewals", host_id="456789",
+               steps=("menu:1", "coverage:expired"))  # fmt: skip
+    report = await support_report(redis, CHICAGO, TUE, WED, NOW)
+    assert report.by_tier == {"standard": 1, "premium": 1, "warranty": 2}
+    assert report.by_tier_outcome[("warranty", "renewals")] == 1
+    assert report.waits_by_tier["warranty"].average == 40.0
+    assert set(report.sla_by_tier) == {"standard"}
+    assert report.sla_total.tickets == 1
+    assert report.tickets_by_kind == {
+        "support": TicketFigures(1, 1, 0, 0, None),
+        "warranty": TicketFigures(1, 0, 1, 0, 2 * 3600.0),
+    }
+    assert [(lead.kind, lead.host_id, lead.expired) for lead in report.renewal_leads] == [
+        ("support", "456789", dt.date(2024, 3, 31)),
+        ("warranty", "456789", dt.date(2023, 3, 31)),
+    ]
+    tables = {t.name: t for t in report.tables()}
+    assert ("warranty", 1, 0, 1, 0, 2.0) in tables["tickets_by_kind"].rows
+    assert ("warranty", 2) in tables["calls_by_tier"].rows
+    assert [row[0] for row in tables["sla_compliance"].rows] == ["standard", "all"]
+    assert tables["renewal_leads"].rows[1][:6] == (
+        "warranty", "1001", "Lone Star Telecom", "Delta Freight", "456789", "2023-03-31",
+    )  # fmt: skip
+    series = await report_series(redis, CHICAGO, TUE, WED, TUE, NOW)
+    assert series.days[0].sla.tickets == 1
 
 
 async def test_series(known: dict[str, str], redis: Redis) -> None:

@@ -5,15 +5,17 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import json
+from pathlib import Path
 from typing import cast
 
 import pytest
 from redis.asyncio import Redis
 
 from ivr.cli import main
-from ivr.domain.records import TicketStatus
+from ivr.domain.records import WARRANTY_TITLE, TicketKind, TicketStatus
 from ivr.domain.ticket_events import Verdict
 from ivr.store import keys
+from ivr.store.journal import TicketJournal
 from ivr.store.tickets import TicketStore
 from tests.support.harness import OPEN_HOURS
 from tests.support.tickets import new_ticket
@@ -140,3 +142,29 @@ async def test_journal_ticket_of_a_call_redis_never_saw_is_created_under_its_num
     ticket = await store.create(new_ticket(), number="0010001")
     assert ticket.number == "0010001"
     assert await redis.get(keys.call_ticket("call-1")) == "0010001"
+
+
+async def test_warranty_ticket_journaled_and_replayed_stays_off_the_sla_clock(
+    redis: Redis, tmp_path: Path
+) -> None:
+    """A warranty ticket written to the journal while Redis was away comes back whole (kind,
+    no SLA), goes to the helpdesk with both, and never enters the SLA watch."""
+    journal = TicketJournal(tmp_path, worker_id=1)
+    new = dataclasses.replace(
+        new_ticket(emergency=False), kind=TicketKind.WARRANTY, sla_due=None, title=WARRANTY_TITLE
+    )
+    number = (await journal.append(new)).number
+    store = TicketStore(redis, outbox=True)
+    assert await journal.replay(store) == 1
+    ticket = await store.get(number)
+    assert ticket is not None
+    assert (ticket.kind, ticket.sla_due, ticket.title) == (
+        TicketKind.WARRANTY,
+        None,
+        WARRANTY_TITLE,
+    )
+    assert await redis.zscore(keys.SLA_WATCH, number) is None
+    entries = cast(list[tuple[str, dict[str, str]]], await redis.xrange(keys.HELPDESK_OUTBOX))
+    [(_id, fields)] = entries
+    payload = json.loads(fields["payload"])["ticket"]
+    assert (payload["kind"], payload["sla_due"]) == ("warranty", None)

@@ -152,6 +152,29 @@ async def test_emergency_after_hours_ends_on_call_and_keeps_nothing(
     assert f"result={PIN}" not in caplog.text
 
 
+async def test_warranty_request_runs_the_same_flow(web: Web, redis: Redis) -> None:
+    """Option 4 in the tester: the warranty ticket, the warranty queue and no SLA, as on the
+    phone line; the words of the new prompts are shown; production is untouched."""
+    async with browser() as client:
+        assert await sign_in(client, web.base, *ADMIN) == 200
+        before = await _snapshot(redis)
+        status, result = await _place(
+            client,
+            web,
+            {"caller": "2145550100", "at": "2026-11-25T10:00", "dtmf": f"4 {PIN}# 678901# 1 #"},
+        )
+        after = await _snapshot(redis)
+    assert status == 200, result
+    ends = result["ends"]
+    assert (ends["route"], ends["queue"], ends["sla_due"]) == ("queue", "support-warranty", "")
+    assert ends["ticket"]
+    words = {s["prompt"]: s["words"] for s in result["steps"] if s["kind"] == "play"}
+    assert "hardware warranty ticket number" in words["warranty-ticket-created"]
+    assert "best effort" in words["warranty-best-effort"]
+    assert "press 4" in words["main-menu"]
+    assert after == before
+
+
 async def test_failed_pins_in_the_tester_lock_out_nobody(web: Web, redis: Redis) -> None:
     """Wrong PINs in test calls leave no failure counter or lockout in production."""
     async with browser() as client:

@@ -238,4 +238,5 @@ async def test_api_sla_lists_open_tickets_most_urgent_first(
     assert emergency["elapsed_share"] > 1
     ticket = await stores.tickets.get(emergency["ticket"])
     assert ticket is not None
+    assert ticket.sla_due is not None
     assert emergency["due"] == ticket.sla_due.isoformat()

@@ -88,6 +88,7 @@ async def test_failing_receiver_gets_the_ticket_exactly_once_after_retries(
     assert delivery.key == f"ivr-ticket-{ticket.number}-1"
     body = delivery.payload
     assert body["event"] == "created"
+    assert ticket.sla_due is not None
     expected = {
         "number": ticket.number, "end_customer": "Acme Hospital", "system_type": "UCX450",
         "host_id": "123456", "software_release": "7.2", "emergency": True,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import datetime as dt
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
@@ -11,7 +12,7 @@ import pytest
 from redis.asyncio import Redis
 
 from ivr.ami.client import AmiSettings
-from ivr.domain.records import CallRecord
+from ivr.domain.records import WARRANTY_TITLE, CallRecord, TicketKind
 from ivr.store import keys
 from ivr.store.live import LiveStore
 from ivr.store.stores import Stores
@@ -121,6 +122,7 @@ async def test_caller_joins_identified_from_the_call_record_and_leaves(
     assert caller["tier"] == "premium"
     assert caller["host_id"] == "234567"
     assert caller["ticket"] == ticket.number
+    assert ticket.sla_due is not None
     assert caller["sla_due"] == ticket.sla_due.isoformat()
     assert caller["emergency"] is True
 
@@ -251,3 +253,55 @@ def _new_ticket() -> Any:
         system_type="UCX450", software_release="7.1", tier=Tier.PREMIUM, emergency=True,
         title=EMERGENCY_TITLE, sla_due=OPEN_HOURS + dt.timedelta(hours=4), call_id="1795570949.13",
     )  # fmt: skip
+
+
+async def test_warranty_queue_is_on_the_board_like_any_other(
+    live: LiveStore, stores: Stores
+) -> None:
+    """The warranty queue comes from AMI like the tier queues; its caller shows reseller,
+    Host ID and the warranty ticket, with no SLA countdown."""
+    warranty_queue = "support-warranty"
+    async with queue_with_agent(SECRET, warranty_queue) as fake:
+        port = fake._server.sockets[0].getsockname()[1] if fake._server else 0
+        consumer = AmiConsumer(
+            AmiSettings(host="127.0.0.1", port=port, username="ivr", secret=SECRET),
+            live, Clock(OPEN_HOURS), ping_interval=0.2, ping_timeout=0.5,
+        )  # fmt: skip
+        await consumer.start()
+        try:
+            async with asyncio.timeout(10):
+                await consumer.rebuilt.wait()
+            ticket = await stores.tickets.create(
+                dataclasses.replace(
+                    _new_ticket(), host_id="678901", emergency=False, sla_due=None,
+                    kind=TicketKind.WARRANTY, title=WARRANTY_TITLE, call_id="1795570950.14",
+                )
+            )  # fmt: skip
+            await stores.calls.save(
+                CallRecord(
+                    call_id="1795570950.14", started=OPEN_HOURS, caller_id="2145550100",
+                    route_name="support-line", reseller_account="1001", host_id="678901",
+                    ticket=ticket.number, decision="queue",
+                )
+            )  # fmt: skip
+            joined = _join("1795570950.14").replace(f"Queue: {QUEUE}", f"Queue: {warranty_queue}")
+            await fake.emit(joined)
+
+            async def shown() -> bool:
+                board = await live.board(OPEN_HOURS)
+                queue = next(q for q in board["queues"] if q["name"] == warranty_queue)
+                return bool(queue["callers"]) and bool(queue["callers"][0]["ticket"])
+
+            await eventually(shown)
+            board = await live.board(OPEN_HOURS)
+            [queue] = board["queues"]
+            [caller] = queue["callers"]
+            assert (caller["reseller"], caller["host_id"], caller["ticket"]) == (
+                "1001",
+                "678901",
+                ticket.number,
+            )
+            assert (caller["sla_due"], caller["emergency"]) == ("", False)
+            assert queue["agents"][0]["name"] == "Dana"
+        finally:
+            await consumer.close()

@@ -14,7 +14,7 @@ from redis.asyncio.client import PubSub
 from ivr.ami.originate import AmiOriginator
 from ivr.app import start_sla_watch
 from ivr.config import Settings
-from ivr.domain.records import NewTicket, Tier
+from ivr.domain.records import WARRANTY_TITLE, NewTicket, TicketKind, Tier
 from ivr.runtime.clock import now_utc
 from ivr.runtime.tasks import stop_task
 from ivr.store import keys
@@ -317,3 +317,24 @@ async def test_clean_stop_hands_the_watch_over_at_once(
     finally:
         await stop_task(task)
     assert await redis.get(keys.SLA_LEADER) is None
+
+
+async def test_warranty_tickets_are_never_alerted(stores: Stores, clock: Clock) -> None:
+    """A best-effort (warranty) ticket is not watched; put in the watch anyway, it is dropped
+    without an alert, a page or a place on the live SLA panel."""
+    created = local(20, 10)
+    ticket = await stores.tickets.create(
+        NewTicket(
+            created=created, reseller_account="1001", host_id="678901",
+            end_customer="Frontier Pharmacy", system_type="UCX450", software_release="7.1.3",
+            tier=Tier.STANDARD, emergency=False, title=WARRANTY_TITLE, sla_due=None,
+            call_id="call-w", kind=TicketKind.WARRANTY,
+        )
+    )  # fmt: skip
+    assert await stores.redis.zscore(keys.SLA_WATCH, ticket.number) is None
+    await stores.redis.zadd(keys.SLA_WATCH, {ticket.number: created.timestamp()})
+    assert await sla_standings(stores.redis, stores.tickets, stores.calendars, local(25, 10)) == []
+    clock.now = local(25, 10)
+    assert await watcher(stores, clock).tick() == 0
+    assert await stores.redis.zscore(keys.SLA_WATCH, ticket.number) is None
+    assert await SlaStore(stores.redis).alerts(ticket.number) == []
