@@ -265,6 +265,28 @@ async def _expired(lines: dict[str, Line]) -> Outcome:
     return out
 
 
+@scenario("option 4, warranty active")
+async def _warranty_active(lines: dict[str, Line]) -> Outcome:
+    day, out = lines["day"], Outcome()
+    call = out.calls["caller"] = await day.board.call(
+        "warranty", caller_id=RESELLER_PHONE, answers=["4", f"{PIN}#", "678901#", "1", "#"]
+    )
+    await queued(day, call, "support-warranty")
+    await keep(out, day, call.line_variables()["IVR_TICKET"])
+    return out
+
+
+@scenario("option 4, warranty expired")
+async def _warranty_expired(lines: dict[str, Line]) -> Outcome:
+    day, out = lines["day"], Outcome()
+    call = out.calls["caller"] = await day.board.call(
+        "no-warranty", caller_id=RESELLER_PHONE, answers=["4", f"{PIN}#", "456789#", "1"]
+    )
+    await queued(day, call, "support-renewals")
+    out.redis["call record"] = await day.redis.hgetall(keys.call(call.line_id))
+    return out
+
+
 @scenario("Standard after hours")
 async def _standard_closed(lines: dict[str, Line]) -> Outcome:
     night, out = lines["night"], Outcome()
@@ -550,6 +572,35 @@ def test_an_expired_contract_goes_to_renewals_without_a_ticket(world: World) -> 
     assert call.of("QueueCallerJoin", Queue="support-renewals")
     commands = [m.get("Command") for m in call.of("AGIExecStart")]
     assert any(c.startswith("SAY DATETIME") for c in commands)  # the expiry date
+    assert out.redis["call record"]["ticket"] == ""
+
+
+def test_option_4_with_an_active_warranty_opens_a_best_effort_ticket_in_the_warranty_queue(
+    world: World,
+) -> None:
+    """Support expired, warranty active: a warranty ticket with no SLA, the warranty queue."""
+    out = world["option 4, warranty active"]
+    call = out.calls["caller"]
+    variables = call.line_variables()
+    assert (variables["IVR_ROUTE"], variables["IVR_QUEUE"]) == ("queue", "support-warranty")
+    assert variables.get("IVR_SLA_DUE", "") == ""
+    assert call.of("QueueCallerJoin", Queue="support-warranty")
+    ticket = out.tickets[variables["IVR_TICKET"]]
+    assert ticket["kind"] == "warranty"
+    assert ticket["sla_due"] is None
+    assert ticket["host_id"] == "678901"
+
+
+def test_option_4_with_the_warranty_expired_too_goes_to_renewals_without_a_ticket(
+    world: World,
+) -> None:
+    """Warranty and support both expired: renewals, and no ticket."""
+    out = world["option 4, warranty expired"]
+    call = out.calls["caller"]
+    variables = call.line_variables()
+    assert variables["IVR_ROUTE"] == "renewals"
+    assert variables.get("IVR_TICKET", "") == ""
+    assert call.of("QueueCallerJoin", Queue="support-renewals")
     assert out.redis["call record"]["ticket"] == ""
 
 

@@ -58,7 +58,10 @@ MODULES = (
     "bridge_builtin_features.so", "res_timing_timerfd.so",
     "app_senddtmf.so",  # the AMI action PlayDTMF that the tests' callers press keys with
 )  # fmt: skip
-QUEUES = ("support-standard", "support-premium", "support-premium-plus", "support-renewals")
+QUEUES = (
+    "support-standard", "support-premium", "support-premium-plus", "support-renewals",
+    "support-warranty",
+)  # fmt: skip
 GENERAL_QUEUE = "support-general"
 CHANNEL_VARS = "IVR_RESELLER,IVR_HOST_ID,IVR_TIER,IVR_TICKET,IVR_EMERGENCY,IVR_SLA_DUE"
 BOOT_TIMEOUT = 60.0
