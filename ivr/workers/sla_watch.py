@@ -138,9 +138,10 @@ class SlaWatcher:
         if ticket is None or ticket.status is not TicketStatus.OPEN:
             await self._store.reschedule(number, None)
             return 0
-        calendar = await self._calendars.calendar(ticket.created)
+        # From the clock's start: its creation, or an escalation that restarted it.
+        calendar = await self._calendars.calendar(ticket.sla_start)
         marks = sla_marks(
-            calendar, ticket.tier, ticket.created, ticket.sla_due, self._policy.shares
+            calendar, ticket.tier, ticket.sla_start, ticket.sla_due, self._policy.shares
         )
         plan = marks_due(marks, await self._store.raised(number), now)
         for mark in plan.passed_over:
