@@ -166,10 +166,13 @@ def ticket_alias(number: str) -> str:
     return f"{PREFIX}:ticket:{number}:alias"
 
 
+HELPDESK_OPEN = f"{PREFIX}:helpdesk:open:"  # the prefix of helpdesk_open(account, host_id)
+
+
 def helpdesk_open(account: str, host_id: str) -> str:
     """Sorted set of a reseller's open helpdesk tickets for a Host ID, by creation time
     (an emergency call for that Host ID escalates the newest)."""
-    return f"{PREFIX}:helpdesk:open:{account}:{host_id}"
+    return f"{HELPDESK_OPEN}{account}:{host_id}"
 
 
 def helpdesk_inbound(idempotency_key: str) -> str:

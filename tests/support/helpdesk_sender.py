@@ -25,6 +25,9 @@ from typing import Any
 import aiohttp
 
 from ivr.domain.helpdesk import IDEMPOTENCY_HEADER, SIGNATURE_HEADER, sign
+from ivr.domain.helpdesk_sync import Rejected, parse_event
+from ivr.store.helpdesk_sync import HelpdeskSync
+from ivr.store.stores import Stores
 
 SECRET = "test-helpdesk-secret-0123456789"
 PATH = "/api/helpdesk/events"
@@ -83,6 +86,16 @@ async def post_event(
     sent = headers if headers is not None else signed_headers(body, key or _key(body), secret)
     async with aiohttp.ClientSession() as client, client.post(url, data=body, headers=sent) as r:
         return r.status, await r.json(content_type=None)
+
+
+async def take_in(stores: Stores, event: str = "created", **ticket: Any) -> str:
+    """Put one helpdesk ticket in as the endpoint would, without HTTP; its number."""
+    sync = HelpdeskSync(stores.redis, stores.calendars)
+    parsed = parse_event({"event": event, "ticket": helpdesk_ticket(**ticket)})
+    [result] = await sync.apply([parsed], parsed.ticket.updated_at)
+    if isinstance(result, Rejected):
+        raise AssertionError(result.reason)
+    return result.number
 
 
 def _key(body: bytes) -> str:
