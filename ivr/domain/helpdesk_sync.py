@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import hashlib
 import json
 import re
 import unicodedata
@@ -134,6 +135,13 @@ def parse_body(body: bytes) -> InboundEvent:
     except ValueError as exc:
         raise Rejected(Problem.MALFORMED, f"the body is not JSON: {exc}") from None
     return parse_event(data)
+
+
+def event_digest(body: bytes) -> str:
+    """What makes two bodies the same event for an Idempotency-Key: their JSON, not their
+    spacing or key order (a body ``parse_body`` accepted)."""
+    canonical = json.dumps(json.loads(body), sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode()).hexdigest()
 
 
 def parse_event(data: object) -> InboundEvent:

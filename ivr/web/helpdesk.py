@@ -8,13 +8,18 @@ the writes ``ivr.store.helpdesk_sync``.
 
 from __future__ import annotations
 
-import hashlib
 import logging
 
 from aiohttp import web
 
 from ivr.domain.helpdesk import IDEMPOTENCY_HEADER
-from ivr.domain.helpdesk_sync import Rejected, SyncOutcome, check_idempotency_key, parse_body
+from ivr.domain.helpdesk_sync import (
+    Rejected,
+    SyncOutcome,
+    check_idempotency_key,
+    event_digest,
+    parse_body,
+)
 from ivr.store.helpdesk_sync import HelpdeskSync
 from ivr.web.context import CLOCK
 from ivr.web.security import Access, access
@@ -31,7 +36,7 @@ async def events(request: web.Request) -> web.StreamResponse:
     try:
         key = check_idempotency_key(request.headers.get(IDEMPOTENCY_HEADER, ""))
         event = parse_body(body)
-        digest = hashlib.sha256(body).hexdigest()
+        digest = event_digest(body)
         applied = await request.app[HELPDESK_SYNC].receive(event, key, digest, request.app[CLOCK]())
     except Rejected as exc:
         log.warning("web: helpdesk event refused (%d): %s", exc.problem, exc.reason)

@@ -114,7 +114,7 @@ def main(argv: list[str] | None = None) -> int:
         print("set IVR_HELPDESK_SECRET to the phone line's secret", file=sys.stderr)  # noqa: T201
         return 2
     raw = sys.stdin.buffer.read() if args.file == "-" else Path(args.file).read_bytes()
-    status, answer = asyncio.run(post_event(args.url, raw.strip(), args.key, secret=secret))
+    status, answer = asyncio.run(post_event(args.url, raw, args.key, secret=secret))
     print(status, json.dumps(answer))  # noqa: T201
     return 0 if status < 300 else 1
 

@@ -260,3 +260,12 @@ async def test_an_account_is_no_substitute_for_the_signature(web: Web, redis: Re
     assert status == 401
     assert "X-IVR-Signature is missing" in answer["error"]
     assert await snapshot(redis) == before
+
+
+async def test_a_retry_may_respace_the_same_event(web: Web, redis: Redis) -> None:
+    """The same JSON with other spacing and key order, under the same key: a replay, not 409."""
+    url = web.base + PATH
+    assert (await post_event(url, event_body(), "hd-1"))[0] == 201
+    respaced = json.dumps(json.loads(event_body()), indent=2, sort_keys=True).encode() + b"\n"
+    status, answer = await post_event(url, respaced, "hd-1")
+    assert (status, answer["replayed"]) == (200, True)
