@@ -93,6 +93,18 @@ async def escalate_or_create(
     return await tickets.create(new, callback_at=callback_at, oncall_chain=oncall_chain)
 
 
+async def say_response_due(
+    channel: Channel, due: dt.datetime, now: dt.datetime, tz: dt.tzinfo
+) -> None:
+    """When an engineer will respond: the ticket's SLA due time or, for a ticket already
+    past it (an overdue ticket escalated keeps its due time), as soon as possible."""
+    if due <= now:
+        await channel.play(Prompt.SLA_RESPONSE_NOW)
+        return
+    await channel.play(Prompt.SLA_RESPONSE_BY)
+    await channel.say_datetime(due.astimezone(tz))
+
+
 def joined_step(ticket: Ticket, new: NewTicket) -> str:
     """The call record's step when the call added to a ticket it did not open."""
     return "escalated" if ticket.escalated_at == new.created else "repeat_call"

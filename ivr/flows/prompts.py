@@ -38,6 +38,7 @@ class Prompt(StrEnum):
     TICKET_CREATED = "ticket-created"
     EMERGENCY_TICKET_CREATED = "emergency-ticket-created"
     SLA_RESPONSE_BY = "sla-response-by"
+    SLA_RESPONSE_NOW = "sla-response-now"
     TRANSFER_QUEUE = "transfer-queue"
     TRANSFER_ONCALL = "transfer-oncall"
     TRANSFER_GENERAL = "transfer-general"

@@ -34,7 +34,13 @@ from ivr.domain.routing import Decision, QueueNames, general_queue, route_call
 from ivr.domain.times import parse_aware_time
 from ivr.domain.variables import MAX_ONCALL_STEPS, ONCALL_DIALS, ONCALL_TIMEOUTS, Var
 from ivr.flows.channel import CallHungUp, Channel, ChannelFailure
-from ivr.flows.escalation import ask_ticket_in_hand, escalate_or_create, joined_step, opened_on
+from ivr.flows.escalation import (
+    ask_ticket_in_hand,
+    escalate_or_create,
+    joined_step,
+    opened_on,
+    say_response_due,
+)
 from ivr.flows.prompts import Prompt
 from ivr.store.stores import Stores
 
@@ -405,8 +411,7 @@ class _Call:
         created = Prompt.EMERGENCY_TICKET_CREATED if emergency else Prompt.TICKET_CREATED
         await channel.play(created)
         await channel.say_digits(ticket.number)
-        await channel.play(Prompt.SLA_RESPONSE_BY)
-        await channel.say_datetime(ticket.sla_due.astimezone(tz))
+        await say_response_due(channel, ticket.sla_due, now, tz)
         await self._announce(decision, system.tier, tz)
         return Handover(decision, ticket=ticket, system=system, reseller=account, oncall=chain)
 

@@ -229,3 +229,19 @@ async def test_option_3_reads_a_helpdesk_ticket(line: Line, stores: Stores) -> N
     )  # fmt: skip
     other = await line.call("3 1001# 2468# 77010# 77010# 77010#")
     assert played(other).count("ticket-not-found") == 3
+
+
+async def test_an_overdue_ticket_keeps_its_due_time(line: Line, stores: Stores) -> None:
+    """Opened Monday 08:40 and still open on Wednesday: its due time (Monday 12:40) is sooner
+    than the emergency's, so it stays, and the caller hears "as soon as possible"."""
+    await take_in(stores, created_at="2026-11-23T08:40:00-06:00",
+                  updated_at="2026-11-23T08:40:00-06:00")  # fmt: skip
+    result = await line.call(WITH_TICKET)
+    assert "sla-response-now" in played(result)
+    assert "sla-response-by" not in played(result)
+    assert result.variables["IVR_SLA_DUE"] == "2026-11-23T12:40:00-06:00"
+    ticket = await stores.tickets.get("77001")
+    assert ticket is not None
+    assert (ticket.sla_from, ticket.sla_start) == (None, ticket.created)
+    [escalated] = [e for e in await stores.tickets.audit("77001") if e["event"] == "escalated"]
+    assert "SLA restarted" not in str(escalated["note"])
