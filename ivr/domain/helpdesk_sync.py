@@ -268,6 +268,14 @@ def phone_allocated(number: str, sequence: int) -> bool:
     return FIRST_TICKET_NUMBER <= int(number) <= FIRST_TICKET_NUMBER - 1 + sequence
 
 
+def version_outcome(held: dt.datetime | None, incoming: dt.datetime) -> SyncOutcome | None:
+    """What the version held makes of an event: stale (older), unchanged (the same
+    instant), or None: newer, to be applied."""
+    if held is None or incoming > held:
+        return None
+    return SyncOutcome.STALE if incoming < held else SyncOutcome.UNCHANGED
+
+
 @dataclass(frozen=True, slots=True)
 class SyncDecision:
     """What an event does: the outcome, the ticket after it, and the audit event."""
@@ -305,11 +313,10 @@ def decide_sync(
             f"ticket number {number} is in the phone line's own range "
             f"({FIRST_TICKET_NUMBER} up to {FIRST_TICKET_NUMBER - 1 + sequence} so far)",
         )
-    if existing is not None and existing.helpdesk_updated is not None:
-        if incoming.updated_at < existing.helpdesk_updated:
-            return SyncDecision(SyncOutcome.STALE, existing)
-        if incoming.updated_at == existing.helpdesk_updated:
-            return SyncDecision(SyncOutcome.UNCHANGED, existing)
+    if existing is not None:
+        held = version_outcome(existing.helpdesk_updated, incoming.updated_at)
+        if held is not None:
+            return SyncDecision(held, existing)
     ticket = _merged(existing, incoming, system, incoming.sla_due or sla_due)
     outcome = SyncOutcome.CREATED if existing is None else SyncOutcome.UPDATED
     note = f"{event.kind.value} in the helpdesk at {incoming.updated_at.isoformat()}"

@@ -30,8 +30,9 @@ from ivr.domain.helpdesk_sync import (
     SyncOutcome,
     check_owner,
     decide_sync,
+    version_outcome,
 )
-from ivr.domain.records import System, Ticket, TicketStatus
+from ivr.domain.records import System, Ticket, TicketSource, TicketStatus
 from ivr.domain.ticket_events import TicketEvent
 from ivr.store import keys
 from ivr.store.calendar import CalendarStore
@@ -62,13 +63,18 @@ Result = Applied | Rejected
 
 @dataclass(slots=True)
 class _Batch:
-    """The tickets of a batch as read, then as each event leaves them."""
+    """The tickets of a batch as read, then as each event leaves them.
+
+    ``held``: helpdesk tickets not read whole because no event of the batch is newer
+    than their version (every event for them is stale or unchanged: a second sync).
+    """
 
     before: dict[str, Ticket | None]
     now: dict[str, Ticket | None]
     seqs: dict[str, int]
     sequence: int
     events: list[tuple[Ticket, TicketEvent]]
+    held: dict[str, dt.datetime]
 
 
 class HelpdeskSync:
@@ -111,7 +117,7 @@ class HelpdeskSync:
 
         async def attempt(pipe: Pipeline) -> list[Result]:
             await pipe.watch(*watched)
-            batch = await self._read(numbers, idempotency)
+            batch = await self._read(events, numbers, idempotency)
             if isinstance(batch, Applied):  # the same key won a race meanwhile
                 return [batch]
             results: list[Result] = []
@@ -159,24 +165,51 @@ class HelpdeskSync:
         return out
 
     async def _read(
-        self, numbers: list[str], idempotency: tuple[str, str] | None
+        self,
+        events: Sequence[InboundEvent],
+        numbers: list[str],
+        idempotency: tuple[str, str] | None,
     ) -> _Batch | Applied:
-        """The batch's tickets, the counter and the key record, after the WATCH (another
-        connection, one round trip: a write after the WATCH still aborts the EXEC)."""
+        """The batch's tickets, the counter and the key record, after the WATCH (read on
+        another connection: a write after the WATCH still aborts the EXEC). First each
+        ticket's version (one round trip), then whole only the tickets an event changes."""
         async with self._redis.pipeline(transaction=False) as reader:
             for number in numbers:
-                reader.hgetall(keys.ticket(number))
+                reader.hmget(keys.ticket(number), ["number", "source", "helpdesk_updated"])
             reader.get(keys.TICKET_SEQUENCE)
             if idempotency is not None:
                 reader.get(keys.helpdesk_inbound(idempotency[0]))
             rows = await reader.execute()
         if idempotency is not None and rows[-1] is not None:
             return _replayed(cast(str, rows[-1]), *idempotency)
-        tickets = {n: (ticket_from(r) if r else None) for n, r in zip(numbers, rows, strict=False)}
-        seqs = {
-            n: int(r.get("events") or 0) if r else 0 for n, r in zip(numbers, rows, strict=False)
-        }
-        return _Batch(dict(tickets), tickets, seqs, int(rows[len(numbers)] or 0), [])
+        newest: dict[str, dt.datetime] = {}
+        for event in events:
+            number, at = event.ticket.number, event.ticket.updated_at
+            newest[number] = max(newest.get(number, at), at)
+        held, whole = {}, []
+        for number, (exists, source, version) in zip(numbers, rows, strict=False):
+            if not exists:
+                continue
+            known = dt.datetime.fromisoformat(version) if version else None
+            if (
+                source == TicketSource.HELPDESK.value
+                and known is not None
+                and (version_outcome(known, newest[number]) is not None)
+            ):
+                held[number] = known
+            else:
+                whole.append(number)
+        tickets: dict[str, Ticket | None] = dict.fromkeys(numbers)
+        seqs = dict.fromkeys(numbers, 0)
+        if whole:
+            async with self._redis.pipeline(transaction=False) as reader:
+                for number in whole:
+                    reader.hgetall(keys.ticket(number))
+                for number, row in zip(whole, await reader.execute(), strict=True):
+                    tickets[number] = ticket_from(row) if row else None
+                    seqs[number] = int(row.get("events") or 0) if row else 0
+        sequence = int(rows[len(numbers)] or 0)
+        return _Batch(dict(tickets), tickets, seqs, sequence, [], held)
 
     async def _write(
         self,
@@ -209,6 +242,9 @@ def _decide(
     batch: _Batch, event: InboundEvent, system: System, sla_due: dt.datetime, at: dt.datetime
 ) -> Result:
     number = event.ticket.number
+    if number in batch.held:  # not newer than the version held: read no further
+        outcome = version_outcome(batch.held[number], event.ticket.updated_at)
+        return Applied(outcome or SyncOutcome.UNCHANGED, number)
     seq = batch.seqs[number] + 1
     try:
         decision = decide_sync(batch.now[number], event, system, sla_due=sla_due,
