@@ -16,6 +16,7 @@ from aiohttp import web
 from redis.asyncio import Redis
 
 from ivr.config import Settings
+from ivr.runtime.log_throttle import LogThrottle
 from ivr.runtime.tasks import Retry, retry_forever
 from ivr.store.accounts import Accounts
 from ivr.store.calendar import CalendarRules, CalendarStore
@@ -38,6 +39,7 @@ from ivr.web.context import (
 from ivr.web.relay import Relay, sse
 from ivr.web.security import (
     ACCOUNTS,
+    HELPDESK_REFUSALS,
     HELPDESK_SECRET,
     SECURE_COOKIES,
     authenticate,
@@ -105,6 +107,7 @@ def create_app(
     app[TIMEZONE] = settings.timezone
     app[CALENDARS] = CalendarStore(redis, CalendarRules.from_settings(settings))
     app[HELPDESK_SECRET] = settings.helpdesk_secret
+    app[HELPDESK_REFUSALS] = LogThrottle(interval=60.0)
     app[helpdesk.HELPDESK_SYNC] = HelpdeskSync(redis, app[CALENDARS])
     if call_tester is not None:
         app[tester_view.TESTER] = call_tester

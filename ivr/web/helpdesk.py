@@ -22,7 +22,7 @@ from ivr.domain.helpdesk_sync import (
 )
 from ivr.store.helpdesk_sync import HelpdeskSync
 from ivr.web.context import CLOCK
-from ivr.web.security import Access, access
+from ivr.web.security import Access, access, log_refusal
 
 log = logging.getLogger("ivr.web")
 
@@ -39,7 +39,8 @@ async def events(request: web.Request) -> web.StreamResponse:
         digest = event_digest(body)
         applied = await request.app[HELPDESK_SYNC].receive(event, key, digest, request.app[CLOCK]())
     except Rejected as exc:
-        log.warning("web: helpdesk event refused (%d): %s", exc.problem, exc.reason)
+        log_refusal(request, str(int(exc.problem)),
+                    f"web: helpdesk event refused ({int(exc.problem)}): {exc.reason}")  # fmt: skip
         return web.json_response({"error": exc.reason}, status=int(exc.problem))
     log.info("web: helpdesk event %s for ticket %s: %s%s", event.kind.value, applied.number,
              applied.outcome.value, " (replayed)" if applied.replayed else "")  # fmt: skip

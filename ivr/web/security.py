@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import hmac
 import logging
+import time
 from collections.abc import Awaitable, Callable
 from enum import StrEnum
 from typing import Any, TypeVar
@@ -26,6 +27,7 @@ from aiohttp import web
 
 from ivr.domain.helpdesk import SIGNATURE_HEADER, verify
 from ivr.domain.helpdesk_sync import MAX_BODY_BYTES
+from ivr.runtime.log_throttle import LogThrottle, suffix
 from ivr.store.accounts import Account, Accounts, Session, UserRole
 
 log = logging.getLogger("ivr.web")
@@ -81,6 +83,18 @@ def access_of(handler: object) -> Access | None:
 ACCOUNTS = web.AppKey("accounts", Accounts)
 SECURE_COOKIES = web.AppKey("secure_cookies", bool)
 HELPDESK_SECRET = web.AppKey("helpdesk_secret", str)  # "" = inbound events are off
+# Refused helpdesk events are logged at most once a minute per kind (a forger or a
+# misconfigured helpdesk must not flood the log); the line counts the rest.
+HELPDESK_REFUSALS = web.AppKey("helpdesk_refusals", LogThrottle)
+
+
+def log_refusal(request: web.Request, kind: str, message: str) -> None:
+    """A WARNING about a refused helpdesk event, throttled per kind."""
+    held = request.app[HELPDESK_REFUSALS].admit(kind, time.monotonic())
+    if held is not None:
+        log.warning("%s%s", message, suffix(held))
+
+
 ACCOUNT = web.RequestKey("account", Account)
 SESSION = web.RequestKey("session", Session)
 
@@ -198,7 +212,7 @@ async def _unsigned(request: web.Request) -> web.Response | None:
         return _refuse(401, f"{SIGNATURE_HEADER} is missing: sha256=<hex HMAC-SHA256 of the "
                             "body keyed with the shared secret>")  # fmt: skip
     if not verify(body, secret, header):
-        log.warning("web: helpdesk event refused: the signature does not match its body")
+        log_refusal(request, "signature", "web: helpdesk event refused: bad signature")
         return _refuse(401, f"{SIGNATURE_HEADER} does not match the body (signed with "
                             "another secret, or the body changed on the way)")  # fmt: skip
     return None

@@ -269,3 +269,15 @@ async def test_a_retry_may_respace_the_same_event(web: Web, redis: Redis) -> Non
     respaced = json.dumps(json.loads(event_body()), indent=2, sort_keys=True).encode() + b"\n"
     status, answer = await post_event(url, respaced, "hd-1")
     assert (status, answer["replayed"]) == (200, True)
+
+
+async def test_a_flood_of_forgeries_is_one_log_line(
+    web: Web, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Fifty forged events in a row: fifty 401s, one WARNING (the next would count the rest)."""
+    headers = {IDEMPOTENCY_HEADER: "k", SIGNATURE_HEADER: "sha256=" + "0" * 64}
+    for _ in range(50):
+        assert (await post_event(web.base + PATH, event_body(), headers=headers))[0] == 401
+    lines = [r for r in caplog.records if "helpdesk event refused" in r.getMessage()]
+    assert len(lines) == 1
+    assert SECRET not in caplog.text
