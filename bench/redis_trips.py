@@ -26,8 +26,8 @@ from ivr.flows.prompts import sound_exists
 _COMMAND = re.compile(rb"\*\d+\r\n\$\d+\r\n([A-Za-z]+)\r\n")
 CALLS = 5
 _callers = itertools.count(1)
-RIGHT_PIN = "1 1001# 2468# 123456# 1 #"
-WRONG_THEN_RIGHT = "1 1001# 1111# 1001# 2468# 123456# 1 #"
+RIGHT_PIN = "1 1001# 2468# # 123456# 1 #"
+WRONG_THEN_RIGHT = "1 1001# 1111# 1001# 2468# # 123456# 1 #"
 STEPS = {
     "PIN accepted": "GET DATA ivr/enter-pin",
     "Host ID confirmed (lookup)": "GET DATA ivr/host-id-confirm",

@@ -16,7 +16,17 @@ import sys
 import time
 from pathlib import Path
 
-from bench import ami_ingest, ami_parse, cpu, durable, lag, redis_trips, sse, turnaround
+from bench import (
+    ami_ingest,
+    ami_parse,
+    cpu,
+    durable,
+    helpdesk_sync,
+    lag,
+    redis_trips,
+    sse,
+    turnaround,
+)
 from bench.common import ROOT, Figure, redis_server, table
 
 RESULTS = ROOT / "bench" / "results.json"
@@ -62,6 +72,8 @@ def run_all(only: set[str] | None = None) -> list[Figure]:
     if step("sse"):
         with redis_server() as url:
             figures += sse.measure(url)
+    if step("helpdesk"):
+        figures += helpdesk_sync.measure()
     return figures
 
 
@@ -71,7 +83,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--only",
         action="append",
-        choices=["cpu", "turnaround", "lag", "redis", "durable", "ami", "sse"],
+        choices=["cpu", "turnaround", "lag", "redis", "durable", "ami", "sse", "helpdesk"],
         help="run only these (repeatable)",
     )
     parser.add_argument("--out", type=Path, default=RESULTS)

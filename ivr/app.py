@@ -22,7 +22,7 @@ from redis.asyncio import Redis
 
 from ivr.ami.originate import AmiOriginator, Originator
 from ivr.config import Settings
-from ivr.demo import load_demo
+from ivr.demo import load_demo, load_demo_helpdesk
 from ivr.domain.helpdesk import RetryPolicy
 from ivr.runtime.clock import Clock
 from ivr.runtime.lag_probe import LagProbe
@@ -36,6 +36,7 @@ from ivr.services import (
     service_clock,
 )
 from ivr.store.accounts import Accounts, UserRole
+from ivr.store.helpdesk_sync import HelpdeskSync
 from ivr.store.keys import SLA_LEADER
 from ivr.store.leader import Lease
 from ivr.store.live import LiveStore
@@ -60,6 +61,7 @@ async def serve(settings: Settings, *, demo: bool = False) -> None:
         stores = build_stores(redis, settings)
         if demo:
             await load_demo(stores.directory, stores.pins)
+            await load_demo_helpdesk(HelpdeskSync(redis, stores.calendars), clock())
             await _demo_admin(redis, clock)
         probe = LagProbe() if settings.lag_probe_file else None
         probe_task = asyncio.create_task(probe.run()) if probe else None

@@ -35,6 +35,7 @@ COMMANDS = {
     "demo": "ivr.commands.data",
     "call": "ivr.commands.call",
     "tickets": "ivr.commands.tickets",
+    "helpdesk": "ivr.commands.helpdesk",
     "route": "ivr.commands.route",
     "calendar": "ivr.commands.calendar",
     "oncall": "ivr.commands.oncall",
@@ -111,6 +112,18 @@ def _parser() -> argparse.ArgumentParser:
     )
     redeliver.add_argument("--ticket", default=None)
     tickets_sub.add_parser("dead", help="helpdesk events that were never delivered")
+
+    helpdesk = sub.add_parser("helpdesk", help="the helpdesk's own tickets")
+    helpdesk_sub = helpdesk.add_subparsers(dest="helpdesk_command", required=True)
+    sync = helpdesk_sub.add_parser(
+        "sync",
+        help="load the helpdesk's tickets from a JSON Lines export (safe to run twice)",
+        description="Each line: one event as POST /api/helpdesk/events takes it, or a ticket "
+        "object alone. Good lines are applied, bad ones listed with their line number and "
+        "reason; a ticket's updated_at decides, so a second run changes nothing. Exit status "
+        "1 when any line was rejected.",
+    )
+    sync.add_argument("file", type=Path, help="the export (- for standard input)")
 
     route = sub.add_parser("route", help="where a call would go at a given time")
     route.add_argument(

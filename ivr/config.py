@@ -257,6 +257,8 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         raise ConfigError(
             "IVR_HELPDESK_URL is set: IVR_HELPDESK_SECRET must be set too (16 characters or more)"
         )
+    if settings.helpdesk_secret and len(settings.helpdesk_secret) < 16:
+        raise ConfigError("IVR_HELPDESK_SECRET must be 16 characters or more")
     if settings.ami_host and not settings.ami_secret:
         raise ConfigError("IVR_AMI_HOST is set: IVR_AMI_SECRET must be set too")
     try:

@@ -135,6 +135,10 @@ class AgiChannel:
         """``SAY NUMBER`` with no escape keys."""
         await self._say("SAY NUMBER", str(number), "")
 
+    async def say_alpha(self, text: str) -> None:
+        """``SAY ALPHA`` with no escape keys."""
+        await self._say("SAY ALPHA", text, "")
+
     async def say_datetime(self, when: dt.datetime) -> None:
         """``SAY DATETIME`` in ``when``'s own time zone."""
         await self._say(

@@ -131,6 +131,7 @@ USAGE = {
     "STREAM FILE": (2, 3),
     "GET DATA": (1, 3),
     "SAY DIGITS": (2, 2),
+    "SAY ALPHA": (2, 2),
     "SAY NUMBER": (2, 3),
     "SAY DATETIME": (2, 4),
     "RECORD FILE": (4, 7),
@@ -347,6 +348,9 @@ class _Session:
                     self.result.command_failed = True
                     return "200 result=-1"
                 steps.append(Step("say", f"{verb.split()[1].lower()} {args[0]}"))
+                return "200 result=0"
+            case "SAY ALPHA":
+                steps.append(Step("say", f"alpha {args[0]}"))
                 return "200 result=0"
             case "SAY DATETIME":
                 if not args[0].isdigit():

@@ -10,9 +10,11 @@ from typing import TextIO
 
 from ivr.commands.common import fail, open_services
 from ivr.config import Settings
-from ivr.demo import load_demo
+from ivr.demo import load_demo, load_demo_helpdesk
 from ivr.domain.imports import ImportRejected
 from ivr.domain.records import PIN_RE
+from ivr.runtime.clock import now_utc
+from ivr.store.helpdesk_sync import HelpdeskSync
 from ivr.store.imports import import_resellers, import_systems, import_telephones
 
 
@@ -24,7 +26,8 @@ async def run(args: argparse.Namespace, settings: Settings, stdin: TextIO) -> in
         return await _pin_set(settings, args.account, stdin)
     async with open_services(settings) as stores:
         await load_demo(stores.directory, stores.pins)
-    print("demo data loaded")
+        await load_demo_helpdesk(HelpdeskSync(stores.redis, stores.calendars), now_utc())
+    print("demo data loaded (resellers, systems, helpdesk ticket 77001)")
     return 0
 
 

@@ -1,7 +1,8 @@
 """The helpdesk webhook's contract, as pure functions: its signature and its retry policy.
 
 Signature: HMAC-SHA256 of the exact body bytes, hex, in a header, so a receiver
-(or a test) checks a delivery with the same code. Retry policy: when to try a
+(or a test) checks a delivery with the same code; the helpdesk signs the events it
+sends the phone line (``POST /api/helpdesk/events``) the same way. Retry policy: when to try a
 delivery again, and when to give up, as functions of the attempts made.
 """
 
@@ -24,8 +25,12 @@ def sign(body: bytes, secret: str) -> str:
 
 
 def verify(body: bytes, secret: str, header: str) -> bool:
-    """True when ``header`` is the signature of ``body`` (constant-time comparison)."""
-    return hmac.compare_digest(sign(body, secret), header)
+    """True when ``header`` is the signature of ``body`` (constant-time comparison).
+
+    Compared as bytes, so a header with any characters is a mismatch, never an error.
+    """
+    expected = sign(body, secret).encode()
+    return hmac.compare_digest(expected, header.encode("utf-8", "surrogateescape"))
 
 
 @dataclass(frozen=True, slots=True)

@@ -22,6 +22,12 @@ EMERGENCY_TITLE = "Emergency \u2013 System Down"
 NORMAL_TITLE = "Support request"
 WARRANTY_TITLE = "Hardware warranty request"
 
+# The phone line numbers its own tickets from one counter, starting here so every
+# number has five digits or more and is easy to read back.
+FIRST_TICKET_NUMBER = 10001
+# A caller keys a ticket number on the phone: at most this many digits.
+KEYPAD_TICKET_DIGITS = 10
+
 
 class Tier(StrEnum):
     """Support tier of a system's contract (from the vendor's published terms)."""
@@ -51,6 +57,13 @@ class TicketStatus(StrEnum):
     OPEN = "open"
     ACKNOWLEDGED = "acknowledged"
     RESOLVED = "resolved"
+
+
+class TicketSource(StrEnum):
+    """Who opened a ticket: the phone line, or the helpdesk (taken in by the inbound sync)."""
+
+    PHONE = "phone"
+    HELPDESK = "helpdesk"
 
 
 class OnCallState(StrEnum):
@@ -179,6 +192,20 @@ class Ticket(NewTicket):
     resolved_at: dt.datetime | None = None
     resolution_note: str = ""
     repeat_calls: int = 0  # later calls that added to this (emergency) ticket
+    source: TicketSource = TicketSource.PHONE
+    # The recordings of the calls that added to it after it was opened (an escalation,
+    # repeat calls), one per line; also appended to ``scenario``. Kept apart so that a
+    # helpdesk update of its call scenario keeps them.
+    recordings: str = ""
+    escalated_at: dt.datetime | None = None  # when a caller escalated it with option 1
+    sla_from: dt.datetime | None = None  # when its SLA clock started, if not at creation
+    helpdesk_updated: dt.datetime | None = None  # the helpdesk's version (its updated_at)
+
+    @property
+    def sla_start(self) -> dt.datetime:
+        """When the ticket's SLA clock started: its creation, or the escalation that
+        restarted it."""
+        return self.sla_from or self.created
 
 
 @dataclass(slots=True)

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from ivr.domain.codec import to_json
-from ivr.domain.records import OnCallState, Ticket, TicketStatus
+from ivr.domain.records import EMERGENCY_TITLE, NewTicket, OnCallState, Ticket, TicketStatus
 
 
 class EventKind(StrEnum):
@@ -27,6 +27,11 @@ class EventKind(StrEnum):
     # The caller was told a journal number for a ticket Redis had in fact created
     # (its reply was lost): the journal number becomes another name of that ticket.
     ALSO_KNOWN_AS = "also_known_as"
+    # A caller escalated the ticket with option 1: now an emergency (DESIGN: the
+    # reseller opens a ticket in the helpdesk, then calls when the system is down).
+    ESCALATED = "escalated"
+    # The helpdesk's own change, taken in by the inbound sync: audited, never sent back.
+    SYNCED = "synced"
 
 
 class Verdict(StrEnum):
@@ -130,13 +135,82 @@ def joins_open_emergency(existing: Ticket | None, reseller: str, host_id: str) -
     )
 
 
+def _lines(*parts: str) -> str:
+    return "\n".join(part for part in parts if part)
+
+
 def decide_repeat_call(
     ticket: Ticket, seq: int, scenario: str, call_id: str, at: dt.datetime
 ) -> TicketChange:
     """A repeat call: its scenario is appended and the call noted on the ticket."""
-    scenarios = "\n".join(s for s in (ticket.scenario, scenario) if s)
-    fields = {"scenario": scenarios, "repeat_calls": str(ticket.repeat_calls + 1)}
+    fields = {
+        "scenario": _lines(ticket.scenario, scenario),
+        "recordings": _lines(ticket.recordings, scenario),
+        "repeat_calls": str(ticket.repeat_calls + 1),
+    }
     return TicketChange(fields, TicketEvent(EventKind.REPEAT_CALL, seq, at, note=f"call {call_id}"))
+
+
+def emergency_title(title: str) -> str:
+    """An escalated ticket's title: prefixed with ``EMERGENCY_TITLE``, once."""
+    if title.startswith(EMERGENCY_TITLE):
+        return title
+    return f"{EMERGENCY_TITLE}: {title}" if title.strip() else EMERGENCY_TITLE
+
+
+def escalatable(ticket: Ticket | None, reseller: str) -> bool:
+    """Option 1 with a ticket in hand: only the caller's own ticket that is not resolved
+    (anything else gets the same answer as a number that does not exist)."""
+    return (
+        ticket is not None
+        and ticket.reseller_account == reseller
+        and ticket.status is not TicketStatus.RESOLVED
+    )
+
+
+def decide_escalate(ticket: Ticket, seq: int, call: NewTicket) -> TicketChange:
+    """An emergency call takes up an existing ticket that is not yet an emergency.
+
+    ``call`` is what the call would have opened (its time, the system's tier, the
+    emergency SLA due from now, the recording). The ticket becomes an emergency of
+    the system's tier with the title prefixed; it is open again (an engineer must
+    respond to the emergency, and the on-call engineer must be able to accept it);
+    its SLA clock restarts at the call when that is sooner, or when the response it
+    was waiting for had already been given (acknowledged). The recording is appended.
+    """
+    fields = {
+        "emergency": "1",
+        "title": emergency_title(ticket.title),
+        "tier": call.tier.value,
+        "status": TicketStatus.OPEN.value,
+        "acknowledged_by": "",
+        "acknowledged_at": "",
+        "escalated_at": call.created.isoformat(),
+        "scenario": _lines(ticket.scenario, call.scenario),
+        "recordings": _lines(ticket.recordings, call.scenario),
+    }
+    note = f"call {call.call_id}"
+    if call.sla_due is not None and sla_restarts(ticket, call.sla_due):
+        fields |= {"sla_due": call.sla_due.isoformat(), "sla_from": call.created.isoformat()}
+        note += f"; SLA restarted, due {call.sla_due.isoformat()}"
+    return TicketChange(fields, TicketEvent(EventKind.ESCALATED, seq, call.created, note=note))
+
+
+def sla_restarts(ticket: Ticket, emergency_due: dt.datetime) -> bool:
+    """An escalation restarts the SLA clock when the emergency's due time is sooner than
+    the ticket's (a best-effort ticket has none: any is sooner), or when the ticket no
+    longer waited for a response (acknowledged)."""
+    if ticket.status is not TicketStatus.OPEN or ticket.sla_due is None:
+        return True
+    return emergency_due < ticket.sla_due
+
+
+def decide_join(ticket: Ticket, seq: int, call: NewTicket) -> TicketChange:
+    """An emergency call adds to an existing ticket: a repeat call on an emergency, an
+    escalation of any other."""
+    if ticket.emergency:
+        return decide_repeat_call(ticket, seq, call.scenario, call.call_id, call.created)
+    return decide_escalate(ticket, seq, call)
 
 
 def helpdesk_payload(ticket: Ticket, event: TicketEvent) -> dict[str, object]:

@@ -76,6 +76,10 @@ class Channel(Protocol):
         """Speak a whole number."""
         ...
 
+    async def say_alpha(self, text: str) -> None:
+        """Spell letters and digits one by one (no speech synthesis: names are spelled)."""
+        ...
+
     async def say_datetime(self, when: dt.datetime) -> None:
         """Speak a day and time (in ``when``'s time zone): "Monday, March 3 at 10:00 AM"."""
         ...

@@ -63,6 +63,10 @@ class ForgivingChannel:
         """Say digits; without the core sounds it is logged and skipped."""
         await self._told("digits", self._channel.say_digits(digits))
 
+    async def say_alpha(self, text: str) -> None:
+        """Spell letters and digits; without the core sounds it is logged and skipped."""
+        await self._told("spelling", self._channel.say_alpha(text))
+
     async def say_number(self, number: int) -> None:
         """Say a number; without the core sounds it is logged and skipped."""
         await self._told("number", self._channel.say_number(number))

@@ -36,6 +36,13 @@ from ivr.domain.times import parse_aware_time
 from ivr.domain.variables import MAX_ONCALL_STEPS, ONCALL_DIALS, ONCALL_TIMEOUTS, Var
 from ivr.flows import warranty
 from ivr.flows.channel import CallHungUp, Channel, ChannelFailure
+from ivr.flows.escalation import (
+    ask_ticket_in_hand,
+    escalate_or_create,
+    joined_step,
+    opened_on,
+    say_response_due,
+)
 from ivr.flows.prompts import Prompt
 from ivr.store.stores import Stores
 
@@ -190,6 +197,11 @@ class _Call:
         self.record.reseller_account = account
         if choice == "3":
             return await self.ticket_status(account)
+        if choice == "1" and (
+            in_hand := await ask_ticket_in_hand(self.channel, self.stores, account, self.record)
+        ):
+            return await self.open_ticket(account, in_hand.system, emergency=True,
+                                          in_hand=in_hand.ticket)  # fmt: skip
         try:
             system = await self.ask_system(account)
         except SentToGeneralQueue:
@@ -329,12 +341,14 @@ class _Call:
         raise SentToGeneralQueue
 
     # Steps 4 to 6: coverage, ticket, routing.
-    async def open_ticket(self, account: str, system: System, *, emergency: bool) -> Handover:
+    async def open_ticket(
+        self, account: str, system: System, *, emergency: bool, in_hand: Ticket | None = None
+    ) -> Handover:
         stores, channel = self.stores, self.channel
         now = self.clock()
         calendar = await stores.calendars.calendar(now)
         tz = calendar.tz
-        covered = system.covered_on(now.astimezone(tz).date())
+        covered = system.covered_on(opened_on(in_hand, now, tz))
         decision = route_call(system.tier, emergency, now, calendar, self.queues, covered=covered)
         if decision.route is Route.RENEWALS:
             self.record.step("coverage:expired")
@@ -375,11 +389,10 @@ class _Call:
         )
         callback_at = decision.next_opening if decision.route is Route.CLOSED else None
         try:
-            ticket = await stores.tickets.create(
-                new,
-                callback_at=callback_at,
-                oncall_chain=chain_json(chain) if decision.route is Route.ONCALL else None,
-            )
+            ticket = await escalate_or_create(
+                stores.tickets, new, in_hand, callback_at,
+                chain_json(chain) if decision.route is Route.ONCALL else None,
+            )  # fmt: skip
         except RedisError as exc:
             if stores.journal is None:
                 raise
@@ -393,7 +406,7 @@ class _Call:
             if decision.route is Route.ONCALL:
                 decision, chain = general_queue(self.queues), ()
         if ticket.call_id != channel.call_id:
-            self.record.step("repeat_call")
+            self.record.step(joined_step(ticket, new))
         self.record.ticket = ticket.number
         self.record.step("ticket")
         log.info(
@@ -407,9 +420,7 @@ class _Call:
         created = Prompt.EMERGENCY_TICKET_CREATED if emergency else Prompt.TICKET_CREATED
         await channel.play(created)
         await channel.say_digits(ticket.number)
-        if ticket.sla_due is not None:
-            await channel.play(Prompt.SLA_RESPONSE_BY)
-            await channel.say_datetime(ticket.sla_due.astimezone(tz))
+        await say_response_due(channel, ticket.sla_due, now, tz)
         await self._announce(decision, system.tier, tz)
         return Handover(decision, ticket=ticket, system=system, reseller=account, oncall=chain)
 

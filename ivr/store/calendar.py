@@ -8,6 +8,7 @@ the centre works). Every call builds its calendar in one round trip.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import cast
 from zoneinfo import ZoneInfo
@@ -67,6 +68,24 @@ class CalendarStore:
             pipe.hgetall(keys.CALENDAR_OPENINGS)
             closures, openings = cast(list[dict[str, str]], await pipe.execute())
         return self.build(around, _dates(closures), _dates(openings))
+
+    async def builder(self) -> Callable[[dt.datetime], SupportCalendar]:
+        """One read of the closures and openings, then the calendar around any moment
+        (built once per local date): for many tickets of many dates at once."""
+        async with self._redis.pipeline(transaction=False) as pipe:
+            pipe.hgetall(keys.CALENDAR_CLOSURES)
+            pipe.hgetall(keys.CALENDAR_OPENINGS)
+            closures, openings = cast(list[dict[str, str]], await pipe.execute())
+        closed, opened = _dates(closures), _dates(openings)
+        built: dict[dt.date, SupportCalendar] = {}
+
+        def around(at: dt.datetime) -> SupportCalendar:
+            day = at.astimezone(self.rules.tz).date()
+            if day not in built:
+                built[day] = self.build(at, closed, opened)
+            return built[day]
+
+        return around
 
     def build(
         self, around: dt.datetime, closures: frozenset[dt.date], openings: frozenset[dt.date]

@@ -174,3 +174,18 @@ def call_ticket(call_id: str) -> str:
 def ticket_alias(number: str) -> str:
     """The ticket a journal number turned out to name (the caller heard the journal one)."""
     return f"{PREFIX}:ticket:{number}:alias"
+
+
+HELPDESK_OPEN = f"{PREFIX}:helpdesk:open:"  # the prefix of helpdesk_open(account, host_id)
+
+
+def helpdesk_open(account: str, host_id: str) -> str:
+    """Sorted set of a reseller's open helpdesk tickets for a Host ID, by creation time
+    (an emergency call for that Host ID escalates the newest)."""
+    return f"{HELPDESK_OPEN}{account}:{host_id}"
+
+
+def helpdesk_inbound(idempotency_key: str) -> str:
+    """What an inbound helpdesk event did, by its Idempotency-Key (JSON, expires): a
+    replay is answered from it and changes nothing."""
+    return f"{PREFIX}:helpdesk:inbound:{idempotency_key}"

@@ -164,7 +164,7 @@ async def sla_standings(
         ticket = await tickets.get(number)
         if ticket is None or ticket.status is not TicketStatus.OPEN or ticket.sla_due is None:
             continue
-        calendar = await calendars.calendar(ticket.created)
+        calendar = await calendars.calendar(ticket.sla_start)
         found.append(
             SlaStanding(
                 ticket=ticket.number,
@@ -176,7 +176,7 @@ async def sla_standings(
                 created=ticket.created,
                 due=ticket.sla_due,
                 elapsed_share=elapsed_share(
-                    calendar, ticket.tier, ticket.created, ticket.sla_due, now
+                    calendar, ticket.tier, ticket.sla_start, ticket.sla_due, now
                 ),
                 seconds_left=(ticket.sla_due - now).total_seconds(),
                 alerts=tuple(sorted(await store.raised(number))),

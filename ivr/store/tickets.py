@@ -1,9 +1,14 @@
 """Tickets in Redis, numbered from one atomic counter shared by every worker.
 
-Every change (creation, a repeat call, acknowledgement, resolution, on-call
-states) is one MULTI/EXEC under WATCH: the ticket's hash, its audit entry, the
-helpdesk outbox entry and the live notice are written together or not at all.
-What a change may do is decided by the pure rules in ``ivr.domain.ticket_events``.
+Every change (creation, a repeat call, an escalation, acknowledgement,
+resolution, on-call states) is one MULTI/EXEC under WATCH: the ticket's hash, its
+audit entry, the helpdesk outbox entry and the live notice are written together
+or not at all. What a change may do is decided by the pure rules in
+``ivr.domain.ticket_events``.
+
+One keypad namespace: the helpdesk's own tickets live here too (under their
+numbers, ``ivr.store.helpdesk_sync``), so the counter skips every number that
+already names a ticket.
 """
 
 from __future__ import annotations
@@ -21,7 +26,7 @@ from redis.exceptions import WatchError
 from redis.typing import EncodableT, FieldT
 
 from ivr.domain.codec import from_strings, to_strings
-from ivr.domain.records import NewTicket, OnCallState, Ticket, TicketStatus
+from ivr.domain.records import FIRST_TICKET_NUMBER, NewTicket, OnCallState, Ticket, TicketStatus
 from ivr.domain.ticket_events import (
     EventKind,
     TicketChange,
@@ -29,8 +34,9 @@ from ivr.domain.ticket_events import (
     Verdict,
     decide_accept,
     decide_acknowledge,
-    decide_repeat_call,
+    decide_join,
     decide_resolve,
+    escalatable,
     helpdesk_payload,
     idempotency_key,
     joins_open_emergency,
@@ -42,9 +48,19 @@ T = TypeVar("T")
 # How long a call's ticket is remembered for journal replays of the same call.
 CALL_TICKET_SECONDS = 30 * 86400
 
-# Ticket numbers start above this so every number has five digits or more and
-# is easy to read back on the phone.
-FIRST_NUMBER = 10001
+FIRST_NUMBER = FIRST_TICKET_NUMBER
+
+# The next number of the shared counter that names no ticket yet (the helpdesk's
+# tickets hold numbers of their own): one round trip however many are skipped.
+# KEYS[1] the counter; ARGV[1] the offset of its first number; ARGV[2] the key
+# prefix of a ticket hash.
+_ALLOCATE = """
+local n
+repeat
+  n = redis.call('INCR', KEYS[1]) + tonumber(ARGV[1])
+until redis.call('EXISTS', ARGV[2] .. n) == 0
+return n
+"""
 
 
 def _encode(ticket: Ticket) -> dict[FieldT, EncodableT]:
@@ -69,6 +85,34 @@ def _time_or_none(text: str) -> dt.datetime | None:
     return dt.datetime.fromisoformat(text) if text else None
 
 
+def record_event(pipe: Pipeline, ticket: Ticket, event: TicketEvent, *, outbox: bool) -> None:
+    """Queue a change's audit entry and, with ``outbox``, its helpdesk outbox entry."""
+    pipe.rpush(keys.ticket_audit(ticket.number), json.dumps(event.audit_entry()))
+    if outbox:
+        payload = json.dumps(helpdesk_payload(ticket, event), sort_keys=True)
+        pipe.xadd(
+            keys.HELPDESK_OUTBOX,
+            {
+                "key": idempotency_key(ticket.number, event.seq),
+                "kind": event.kind.value,
+                "ticket": ticket.number,
+                "payload": payload,
+            },
+        )
+
+
+def live_notice(ticket: Ticket, event: TicketEvent) -> dict[str, object]:
+    """The ``ticket`` notice on the live channel for one change."""
+    return {
+        "kind": "ticket",
+        "event": event.kind.value,
+        "number": ticket.number,
+        "status": ticket.status.value,
+        "emergency": ticket.emergency,
+        "by": event.by,
+    }
+
+
 @dataclass(frozen=True, slots=True)
 class ChangeResult:
     """What a requested change did, and the ticket after it (None if there is none)."""
@@ -91,6 +135,7 @@ class TicketStore:
     def __init__(self, redis: Redis, *, outbox: bool = False) -> None:
         self._redis = redis
         self._outbox = outbox
+        self._allocate = redis.register_script(_ALLOCATE)
 
     async def create(
         self,
@@ -100,15 +145,18 @@ class TicketStore:
         *,
         number: str | None = None,
     ) -> Ticket:
-        """Open a ticket, or add the call to the reseller's open emergency for that Host ID.
+        """Open a ticket, or add an emergency call to the reseller's ticket for that Host ID.
 
-        The number comes from one shared counter (INCR) unless given (a journal
-        replay): then a ticket that already exists is returned unchanged, so a
-        replay done twice counts once. A repeat emergency call returns the
-        existing ticket with its ``repeat_calls`` raised; two workers racing
-        cannot open two (WATCH on the emergency index).
+        The number comes from one shared counter (skipping numbers the helpdesk's
+        tickets hold) unless given (a journal replay): then a ticket that already
+        exists is returned unchanged, so a replay done twice counts once. A repeat
+        emergency call returns the existing emergency with its ``repeat_calls``
+        raised; with no open emergency, the newest open helpdesk ticket for the Host
+        ID is escalated instead of opening another. Two workers racing cannot open
+        two (WATCH on the emergency index and the helpdesk's open tickets).
         """
         index = keys.open_emergency(new.reseller_account, new.host_id) if new.emergency else None
+        helpdesk = keys.helpdesk_open(new.reseller_account, new.host_id)
         allocated: list[str] = [number] if number is not None else []
 
         async def attempt(pipe: Pipeline) -> Ticket:
@@ -131,18 +179,16 @@ class TicketStore:
                             return await self._alias(pipe, other, number, new.created)
             current = ""
             if index is not None:
-                await pipe.watch(index)
+                await pipe.watch(index, helpdesk)
                 current = cast(str, await pipe.get(index) or "")
-            if current and number is None:
-                await pipe.watch(keys.ticket(current))
-                existing = await self._read(pipe, current)
-                if existing is not None and joins_open_emergency(
-                    existing, new.reseller_account, new.host_id
-                ):
-                    return await self._repeat(pipe, existing, new, oncall_chain)
+                if number is None:
+                    joined = await self._joinable(pipe, current, helpdesk, new)
+                    if joined is not None:
+                        return await self._join(pipe, joined, new, callback_at, oncall_chain)
             if not allocated:  # once: a retried transaction keeps its number
-                seq = int(await self._redis.incr(keys.TICKET_SEQUENCE))
-                allocated.append(str(FIRST_NUMBER - 1 + seq))
+                allocated.append(str(await self._allocate(
+                    keys=[keys.TICKET_SEQUENCE], args=[FIRST_NUMBER - 1, keys.ticket("")]
+                )))  # fmt: skip
             ticket = new.numbered(allocated[0])
             fields = _encode(ticket)
             if oncall_chain is not None:
@@ -178,23 +224,77 @@ class TicketStore:
                 except WatchError:
                     await pipe.reset()  # type: ignore[no-untyped-call]  # unannotated in redis-py
 
-    async def _repeat(
-        self, pipe: Pipeline, existing: Ticket, new: NewTicket, oncall_chain: str | None
+    async def escalate(
+        self,
+        number: str,
+        new: NewTicket,
+        callback_at: dt.datetime | None = None,
+        oncall_chain: str | None = None,
+    ) -> Ticket | None:
+        """Option 1 with a ticket in hand: the call takes up ticket ``number`` (an
+        escalation, or a repeat call on an emergency). None when it is no longer the
+        caller's open ticket (resolved meanwhile): the call then opens its own."""
+
+        async def attempt(pipe: Pipeline) -> Ticket | None:
+            await pipe.watch(keys.ticket(number))
+            existing = await self._read(pipe, number)
+            if existing is None or not escalatable(existing, new.reseller_account):
+                return None
+            return await self._join(pipe, existing, new, callback_at, oncall_chain)
+
+        return await self._transaction(attempt)
+
+    async def _joinable(
+        self, pipe: Pipeline, current: str, helpdesk: str, new: NewTicket
+    ) -> Ticket | None:
+        """The ticket an emergency call adds to (inside the caller's WATCH): the reseller's
+        open emergency for the Host ID, else its newest open helpdesk ticket for it."""
+        if current:
+            await pipe.watch(keys.ticket(current))
+            existing = await self._read(pipe, current)
+            if existing is not None and joins_open_emergency(
+                existing, new.reseller_account, new.host_id
+            ):
+                return existing
+        newest = cast(list[str], await pipe.zrevrange(helpdesk, 0, 0))
+        if newest:
+            await pipe.watch(keys.ticket(newest[0]))
+            existing = await self._read(pipe, newest[0])
+            if escalatable(existing, new.reseller_account) and existing is not None:
+                return existing if existing.host_id == new.host_id else None
+        return None
+
+    async def _join(
+        self,
+        pipe: Pipeline,
+        existing: Ticket,
+        new: NewTicket,
+        callback_at: dt.datetime | None,
+        oncall_chain: str | None,
     ) -> Ticket:
-        """Add a repeat call to an open emergency (inside the caller's WATCH)."""
-        seq = int(cast(str, await pipe.hget(keys.ticket(existing.number), "events") or "0")) + 1
-        change = decide_repeat_call(existing, seq, new.scenario, new.call_id, new.created)
+        """An emergency call adds to an existing ticket (inside the caller's WATCH): a
+        repeat call on an emergency, an escalation of any other ticket."""
+        key = keys.ticket(existing.number)
+        seq = int(cast(str, await pipe.hget(key, "events") or "0")) + 1
+        change = decide_join(existing, seq, new)
         fields = dict(change.fields)
-        if oncall_chain is not None and not existing.acknowledged_by:
+        escalating = change.event.kind is EventKind.ESCALATED
+        if oncall_chain is not None and (escalating or not existing.acknowledged_by):
             fields |= {"oncall_chain": oncall_chain, "oncall_state": OnCallState.PAGING.value}
-        ticket = dataclasses.replace(
-            existing,
-            scenario=fields["scenario"],
-            repeat_calls=existing.repeat_calls + 1,
-            oncall_state=fields.get("oncall_state", existing.oncall_state),
-        )
+        ticket = ticket_from(to_strings(existing) | fields)
         _multi(pipe)
-        pipe.hset(keys.ticket(existing.number), mapping=_mapping(fields | {"events": str(seq)}))
+        pipe.hset(key, mapping=_mapping(fields | {"events": str(seq)}))
+        if escalating:
+            # Now an emergency of the phone line: on its SLA watch (a restarted clock
+            # raises its marks afresh), the Host ID's open emergency, a callback if closed.
+            pipe.zadd(keys.SLA_WATCH, {ticket.number: new.created.timestamp()})
+            if "sla_from" in fields:
+                pipe.delete(keys.ticket_sla(ticket.number))
+            pipe.set(keys.open_emergency(ticket.reseller_account, ticket.host_id), ticket.number)
+            if callback_at is not None:
+                pipe.zadd(keys.CALLBACKS, {ticket.number: callback_at.timestamp()})
+        if new.call_id:
+            pipe.set(keys.call_ticket(new.call_id), ticket.number, ex=CALL_TICKET_SECONDS)
         self._record(pipe, ticket, change.event)
         await pipe.execute()
         return ticket
@@ -222,27 +322,8 @@ class TicketStore:
 
     def _record(self, pipe: Pipeline, ticket: Ticket, event: TicketEvent) -> None:
         """Queue the audit entry, the outbox entry and the live notice of one event."""
-        pipe.rpush(keys.ticket_audit(ticket.number), json.dumps(event.audit_entry()))
-        if self._outbox:
-            payload = json.dumps(helpdesk_payload(ticket, event), sort_keys=True)
-            pipe.xadd(
-                keys.HELPDESK_OUTBOX,
-                {
-                    "key": idempotency_key(ticket.number, event.seq),
-                    "kind": event.kind.value,
-                    "ticket": ticket.number,
-                    "payload": payload,
-                },
-            )
-        live = {
-            "kind": "ticket",
-            "event": event.kind.value,
-            "number": ticket.number,
-            "status": ticket.status.value,
-            "emergency": ticket.emergency,
-            "by": event.by,
-        }
-        pipe.publish(keys.LIVE, json.dumps(live))
+        record_event(pipe, ticket, event, outbox=self._outbox)
+        pipe.publish(keys.LIVE, json.dumps(live_notice(ticket, event)))
 
     async def _change(
         self, number: str, decide: Decide, also: AlsoWrite | None = None

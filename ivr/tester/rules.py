@@ -27,7 +27,8 @@ _ANSWER_RE = re.compile(r"^[0-9*#]*$")
 _CALLER_RE = re.compile(r"^\+?[0-9]{1,20}$")
 
 # Exactly what a call reads and never what it writes for later: the directory,
-# the registry, tickets (option 3 reads them), calendar and on-call keys.
+# the registry, tickets (option 3 reads them, option 1 escalates them), the open
+# helpdesk tickets per Host ID (an emergency call joins one), calendar and on-call keys.
 COPIED_KEYS = frozenset({
     keys.RESELLERS, keys.SYSTEMS, keys.TICKETS, keys.TICKET_SEQUENCE,
     keys.CALENDAR_CLOSURES, keys.CALENDAR_OPENINGS,
@@ -42,6 +43,7 @@ _COPIED_PATTERN = re.compile(
             (keys.phone(""), r"[^:]+"),
             (keys.system(""), r"[^:]+"),
             (keys.ticket(""), r"[0-9]+"),
+            (keys.HELPDESK_OPEN, r"[0-9]+:[0-9]+"),
         )
     )
     + ")$"

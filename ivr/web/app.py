@@ -16,13 +16,15 @@ from aiohttp import web
 from redis.asyncio import Redis
 
 from ivr.config import Settings
+from ivr.runtime.log_throttle import LogThrottle
 from ivr.runtime.tasks import Retry, retry_forever
 from ivr.store.accounts import Accounts
 from ivr.store.calendar import CalendarRules, CalendarStore
+from ivr.store.helpdesk_sync import HelpdeskSync
 from ivr.store.live import LiveStore
 from ivr.store.tickets import TicketStore
 from ivr.tester.engine import CallTester
-from ivr.web import api, ops, reports_view, tester_view, views
+from ivr.web import api, helpdesk, ops, reports_view, tester_view, views
 from ivr.web.context import (
     AMI_CONFIGURED,
     CALENDARS,
@@ -35,7 +37,14 @@ from ivr.web.context import (
     Clock,
 )
 from ivr.web.relay import Relay, sse
-from ivr.web.security import ACCOUNTS, SECURE_COOKIES, authenticate, security_headers
+from ivr.web.security import (
+    ACCOUNTS,
+    HELPDESK_REFUSALS,
+    HELPDESK_SECRET,
+    SECURE_COOKIES,
+    authenticate,
+    security_headers,
+)
 
 log = logging.getLogger("ivr.web")
 
@@ -68,6 +77,7 @@ ROUTES = [
     web.get("/api/users", api.users),
     web.post("/api/users", api.user_add),
     web.delete("/api/users/{name}", api.user_remove),
+    web.post("/api/helpdesk/events", helpdesk.events),
     web.get("/healthz", ops.healthz),
     web.get("/metrics", ops.metrics),
 ]
@@ -96,6 +106,9 @@ def create_app(
     app[RELAY] = Relay(redis)
     app[TIMEZONE] = settings.timezone
     app[CALENDARS] = CalendarStore(redis, CalendarRules.from_settings(settings))
+    app[HELPDESK_SECRET] = settings.helpdesk_secret
+    app[HELPDESK_REFUSALS] = LogThrottle(interval=60.0)
+    app[helpdesk.HELPDESK_SYNC] = HelpdeskSync(redis, app[CALENDARS])
     if call_tester is not None:
         app[tester_view.TESTER] = call_tester
         app.on_cleanup.append(_close_tester)

@@ -8,18 +8,26 @@ a failing test, never an open page.
   unsafe requests (POST, PUT, PATCH, DELETE) must echo the session's CSRF token
   in ``X-CSRF-Token`` or a ``csrf`` form field.
 - Scripts send ``Authorization: Bearer TOKEN``; no cookie, so no CSRF check.
+- The helpdesk's events (``Access.HELPDESK``) carry no session and no token: the
+  request is authenticated by ``X-IVR-Signature``, the HMAC-SHA256 of its exact
+  body keyed by ``IVR_HELPDESK_SECRET``, checked here (body capped, constant time)
+  before the handler runs. No ambient credential, so no CSRF check either.
 """
 
 from __future__ import annotations
 
 import hmac
 import logging
+import time
 from collections.abc import Awaitable, Callable
 from enum import StrEnum
 from typing import Any, TypeVar
 
 from aiohttp import web
 
+from ivr.domain.helpdesk import SIGNATURE_HEADER, verify
+from ivr.domain.helpdesk_sync import MAX_BODY_BYTES
+from ivr.runtime.log_throttle import LogThrottle, suffix
 from ivr.store.accounts import Account, Accounts, Session, UserRole
 
 log = logging.getLogger("ivr.web")
@@ -53,6 +61,7 @@ class Access(StrEnum):
     PUBLIC = "public"  # sign-in, health and metrics only
     SUPERVISOR = "supervisor"
     ADMIN = "admin"
+    HELPDESK = "helpdesk"  # no account: the body's HMAC signature (the helpdesk's events)
 
 
 def access(level: Access) -> Callable[[H], H]:
@@ -73,6 +82,19 @@ def access_of(handler: object) -> Access | None:
 
 ACCOUNTS = web.AppKey("accounts", Accounts)
 SECURE_COOKIES = web.AppKey("secure_cookies", bool)
+HELPDESK_SECRET = web.AppKey("helpdesk_secret", str)  # "" = inbound events are off
+# Refused helpdesk events are logged at most once a minute per kind (a forger or a
+# misconfigured helpdesk must not flood the log); the line counts the rest.
+HELPDESK_REFUSALS = web.AppKey("helpdesk_refusals", LogThrottle)
+
+
+def log_refusal(request: web.Request, kind: str, message: str) -> None:
+    """A WARNING about a refused helpdesk event, throttled per kind."""
+    held = request.app[HELPDESK_REFUSALS].admit(kind, time.monotonic())
+    if held is not None:
+        log.warning("%s%s", message, suffix(held))
+
+
 ACCOUNT = web.RequestKey("account", Account)
 SESSION = web.RequestKey("session", Session)
 
@@ -133,6 +155,9 @@ async def authenticate(request: web.Request, handler: Handler) -> web.StreamResp
         raise web.HTTPForbidden(text="route without declared access")
     if level is Access.PUBLIC:
         return await handler(request)
+    if level is Access.HELPDESK:
+        refused = await _unsigned(request)
+        return refused if refused is not None else await handler(request)
     accounts = request.app[ACCOUNTS]
     auth = request.headers.get("Authorization", "")
     account: Account | None = None
@@ -158,6 +183,39 @@ async def authenticate(request: web.Request, handler: Handler) -> web.StreamResp
         raise web.HTTPForbidden(text="administrators only")
     request[ACCOUNT] = account
     return await handler(request)
+
+
+def _refuse(status: int, reason: str) -> web.Response:
+    headers = {"WWW-Authenticate": f'Signature realm="ivr-helpdesk", header="{SIGNATURE_HEADER}"'}
+    return web.json_response({"error": reason}, status=status,
+                             headers=headers if status == 401 else None)  # fmt: skip
+
+
+async def _unsigned(request: web.Request) -> web.Response | None:
+    """Why a helpdesk request is refused (None: its body is signed with the secret).
+
+    The body is read here, at most ``MAX_BODY_BYTES`` (the handler reads it again
+    from aiohttp's cache); nothing is parsed before the signature is known good.
+    """
+    secret = request.app[HELPDESK_SECRET]
+    if not secret:
+        return _refuse(503, "inbound helpdesk events are off: IVR_HELPDESK_SECRET is not set")
+    length = request.content_length
+    if length is not None and length > MAX_BODY_BYTES:
+        return _refuse(413, f"the body is {length} bytes; at most {MAX_BODY_BYTES} are taken")
+    try:
+        body = await request.read()
+    except web.HTTPRequestEntityTooLarge:
+        return _refuse(413, f"the body is over {MAX_BODY_BYTES} bytes")
+    header = request.headers.get(SIGNATURE_HEADER, "")
+    if not header:
+        return _refuse(401, f"{SIGNATURE_HEADER} is missing: sha256=<hex HMAC-SHA256 of the "
+                            "body keyed with the shared secret>")  # fmt: skip
+    if not verify(body, secret, header):
+        log_refusal(request, "signature", "web: helpdesk event refused: bad signature")
+        return _refuse(401, f"{SIGNATURE_HEADER} does not match the body (signed with "
+                            "another secret, or the body changed on the way)")  # fmt: skip
+    return None
 
 
 async def _csrf_ok(request: web.Request, expected: str) -> bool:

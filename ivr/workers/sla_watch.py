@@ -139,9 +139,10 @@ class SlaWatcher:
         if ticket is None or ticket.status is not TicketStatus.OPEN or ticket.sla_due is None:
             await self._store.reschedule(number, None)
             return 0
+        # From the clock's start: its creation, or an escalation that restarted it.
         due = ticket.sla_due
-        calendar = await self._calendars.calendar(ticket.created)
-        marks = sla_marks(calendar, ticket.tier, ticket.created, due, self._policy.shares)
+        calendar = await self._calendars.calendar(ticket.sla_start)
+        marks = sla_marks(calendar, ticket.tier, ticket.sla_start, due, self._policy.shares)
         plan = marks_due(marks, await self._store.raised(number), now)
         for mark in plan.passed_over:
             if await self._store.claim(self._alert(ticket, due, mark, now, passed_over=True)) in (

@@ -44,7 +44,10 @@ from ivr.store.imports import import_systems
 from ivr.store.oncall import OnCallStore
 from ivr.store.tickets import TicketStore
 from tests.support.asterisk import ROOT, find_asterisk, why_no_asterisk
-from tests.support.harness import CHICAGO
+from tests.support.harness import CHICAGO, free_port, wait_for
+from tests.support.helpdesk_receiver import Delivery, Receiver
+from tests.support.helpdesk_sender import SECRET as HELPDESK_SECRET
+from tests.support.helpdesk_sender import event_body, post_event
 from tests.support.pin_guard import PinGuard
 from tests.support.real_line import Rig, rig
 from tests.support.redis_server import redis_server
@@ -75,22 +78,25 @@ CY = Engineer("Cy Park", "Local/811@ivr-test-absent/n")
 DEE = Engineer("Dee Moss", "Local/812@ivr-test-absent/n")
 ROTATIONS = {"night": ((ANA, BEN), (15, 15, 15)), "night-absent": ((CY, DEE), (5, 5, 5))}
 SCENARIO_SECONDS = 150.0
+# The helpdesk the day's service delivers its ticket events to (the reference receiver).
+HELPDESK_PORT = free_port()
 
 
 def emergency(host_id: str) -> list[str | None]:
-    """What a recognised reseller keys for an emergency on ``host_id`` (menu, PIN, Host
-    ID, confirmation, end of the description)."""
-    return ["1", f"{PIN}#", f"{host_id}#", "1", "#"]
+    """What a recognised reseller keys for an emergency on ``host_id`` (menu, PIN, no
+    helpdesk ticket in hand, Host ID, confirmation, end of the description)."""
+    return ["1", f"{PIN}#", "#", f"{host_id}#", "1", "#"]
 
 
 @dataclass(slots=True)
 class Line:
-    """One rig as the scenarios use it: its switchboard, Redis and API token."""
+    """One rig as the scenarios use it: its switchboard, Redis, API token and helpdesk."""
 
     rig: Rig
     board: Switchboard
     redis: Redis
     token: str = ""
+    helpdesk: Receiver | None = None
 
     async def api(self, path: str) -> Any:
         """GET a supervisors' API route of the rig's service."""
@@ -236,6 +242,29 @@ async def repage_of(line: Line, ticket: str) -> dict[str, str]:
             await asyncio.sleep(0.3)
 
 
+@scenario("helpdesk ticket escalated by phone")
+async def _escalated(lines: dict[str, Line]) -> Outcome:
+    day, out = lines["day"], Outcome()
+    body = event_body(number="78001", host_id="700008", end_customer="Test Hospital 8")
+    url = f"http://127.0.0.1:{day.rig.web_port}/api/helpdesk/events"
+    out.seen["posted"] = await post_event(url, body)
+    call = out.calls["caller"] = await day.board.call(
+        "escalation", caller_id=RESELLER_PHONE, answers=["1", f"{PIN}#", "78001#", "1", "#"]
+    )
+    await queued(day, call, "support-premium-plus")
+    helpdesk = day.helpdesk
+    assert helpdesk is not None
+
+    def escalations() -> list[Delivery]:
+        return [d for d in helpdesk.accepted if d.payload["event"] == "escalated"]
+
+    await wait_for(lambda: bool(escalations()), 30)  # the outbox delivers it, signed
+    sent = escalations()
+    out.seen["escalated event"] = {"signed": sent[0].signed, "payload": sent[0].payload}
+    await keep(out, day, "78001")
+    return out
+
+
 @scenario("wrong PINs to lockout")
 async def _lockout(lines: dict[str, Line]) -> Outcome:
     day, out = lines["day"], Outcome()
@@ -355,7 +384,14 @@ async def _classic_secondary_accepts(lines: dict[str, Line]) -> Outcome:
 # The run: every rig booted, every scenario at once.
 
 RIGS = {
-    "day": {"clock_start": DAY, "extra": {"IVR_PIN_MAX_FAILURES": "3"}},
+    "day": {
+        "clock_start": DAY,
+        "extra": {
+            "IVR_PIN_MAX_FAILURES": "3",
+            "IVR_HELPDESK_URL": f"http://127.0.0.1:{HELPDESK_PORT}/tickets",
+            "IVR_HELPDESK_SECRET": HELPDESK_SECRET,
+        },
+    },
     "night": {"clock_start": NIGHT},
     "night-absent": {"clock_start": NIGHT},
     "down": {"clock_start": DAY, "serve": False},
@@ -378,12 +414,15 @@ async def _prepare(name: str, line: Line) -> None:
 
 async def _play(rigs: dict[str, Rig]) -> dict[str, Outcome | BaseException]:
     lines: dict[str, Line] = {}
+    helpdesk = Receiver(port=HELPDESK_PORT)
+    await helpdesk.start()
     try:
         for name, running in rigs.items():
             line = Line(
                 running, Switchboard(running.asterisk.ami_port), redis_client(running.redis_url)
             )
             lines[name] = line
+            line.helpdesk = helpdesk if name == "day" else None
             await line.board.start()
             if running.web_port is not None:  # a service runs and has loaded its demo data
                 await _prepare(name, line)
@@ -396,6 +435,7 @@ async def _play(rigs: dict[str, Rig]) -> dict[str, Outcome | BaseException]:
         for line in lines.values():
             await line.board.close()
             await line.redis.aclose()
+        await helpdesk.stop()
 
 
 def _boot(
@@ -547,6 +587,26 @@ def test_a_caller_who_hangs_up_while_the_chain_rings_starts_re_paging(world: Wor
     assert repage["channel"].startswith(("Local/811@ivr-test-absent", "Local/812@ivr-test-absent"))
     assert repage["round"] == "1"
     assert any(p.get("via") == "originate" for p in out.paging[ticket["number"]])
+
+
+def test_a_helpdesk_ticket_is_escalated_by_phone_and_the_helpdesk_told(world: World) -> None:
+    """Posted, signed, to /api/helpdesk/events; named by its number after option 1 and
+    confirmed: the ticket becomes an emergency, the caller joins the Premium Plus queue at
+    emergency priority, and the helpdesk receives a signed ``escalated`` event."""
+    out = world["helpdesk ticket escalated by phone"]
+    status, _answer = out.seen["posted"]
+    assert status in (200, 201)
+    call = out.calls["caller"]
+    variables = call.line_variables()
+    assert variables["IVR_TICKET"] == "78001"
+    assert (variables["IVR_QUEUE"], variables["QUEUE_PRIO"]) == ("support-premium-plus", "35")
+    assert not any("enter-host-id" in m.get("Command") for m in call.of("AGIExecStart"))
+    ticket = out.tickets["78001"]
+    assert ticket["emergency"] is True
+    assert ticket["title"].startswith("Emergency \u2013 System Down")
+    sent = out.seen["escalated event"]
+    assert sent["signed"] is True
+    assert sent["payload"]["ticket"]["number"] == "78001"
 
 
 def test_wrong_pins_lock_the_account_and_the_right_pin_is_then_refused(world: World) -> None:

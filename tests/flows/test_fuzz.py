@@ -57,7 +57,7 @@ async def test_hostile_environment_values_are_never_echoed(
         SimulatedCall(
             caller_id=caller_id.strip() or "unknown",
             caller_name=caller_name.strip(),
-            answers=SimulatedCall.parse_dtmf("1 1001# 2468# 123456# 1 #"),
+            answers=SimulatedCall.parse_dtmf("1 1001# 2468# # 123456# 1 #"),
             sound_exists=sound_exists("ivr"),
             extra_env={"agi_arg_1": extra.strip()},
         )

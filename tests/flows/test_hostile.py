@@ -82,7 +82,7 @@ async def test_guessing_across_workers_and_numbers_locks_the_account(
         worker = (line, second_worker)[index]
         for attempt, pin in enumerate(WRONG):
             await worker.call(f"1 1001# {pin}#", caller=f"97255501{index}{attempt}")
-    right = await second_worker.call("1 1001# 2468# 123456# 1 #", caller="9725550300")
+    right = await second_worker.call("1 1001# 2468# # 123456# 1 #", caller="9725550300")
     wrong = await line.call("1 1001# 1111#", caller="9725550301")
     assert "IVR_TICKET" not in right.variables
     assert played(right) == played(wrong)
@@ -99,7 +99,7 @@ async def test_guessing_many_accounts_from_one_number_locks_the_number(
     for index, account in enumerate(("3001", "3002", "3003", "3004", "3005", "3006")):
         worker = (line, second_worker)[index % 2]
         await worker.call(f"1 {account}# 1111#", caller="9725550400")
-    result = await line.call("1 1002# 1357# 567890# 1 #", caller="9725550400")
+    result = await line.call("1 1002# 1357# # 567890# 1 #", caller="9725550400")
     assert "IVR_TICKET" not in result.variables
     audit = await audit_entries(redis)
     assert [e["subject"] for e in audit if e["scope"] == "caller"] == ["9725550400"]
@@ -107,8 +107,8 @@ async def test_guessing_many_accounts_from_one_number_locks_the_number(
 
 async def test_other_resellers_host_id_sounds_exactly_like_unknown(line: Line) -> None:
     """Reseller 1001 probing 1002's Host ID hears exactly what an unknown Host ID gives."""
-    mine_unknown = await line.call("1 1001# 2468# 999999# 1 999998# 1 999997# 1")
-    theirs = await line.call("1 1001# 2468# 567890# 1 567890# 1 567890# 1")
+    mine_unknown = await line.call("1 1001# 2468# # 999999# 1 999998# 1 999997# 1")
+    theirs = await line.call("1 1001# 2468# # 567890# 1 567890# 1 567890# 1")
     assert played(theirs) == played(mine_unknown)
     assert theirs.variables == mine_unknown.variables
     assert [s.text for s in theirs.steps if s.kind == "say"] == [

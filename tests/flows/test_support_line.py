@@ -117,15 +117,15 @@ async def test_standard_after_hours_is_closed_with_callback(
 @pytest.mark.parametrize(
     ("dtmf", "invalid_prompts"),
     [
-        ("* 1 1001# 2468# 123456# 1 #", 0),
-        ("7 1 1001# 2468# 123456# 1 #", 1),
-        (" 1 1001# 2468# 123456# 1 #", 0),
+        ("* 1 1001# 2468# # 123456# 1 #", 0),
+        ("7 1 1001# 2468# # 123456# 1 #", 1),
+        (" 1 1001# 2468# # 123456# 1 #", 0),
     ],
 )
 async def test_menu_repeat_invalid_and_timeout(line: Line, dtmf: str, invalid_prompts: int) -> None:
     """Star repeats the menu; a wrong key is told so; silence just repeats; then it goes on."""
     result = await line.call(dtmf)
-    assert result.variables["IVR_ROUTE"] == "queue"
+    assert result.variables["IVR_QUEUE"] == "support-premium-plus"
     assert played(result).count("main-menu") == 2
     assert played(result).count("invalid-option") == invalid_prompts
 
@@ -141,7 +141,7 @@ async def test_menu_gives_up_after_three_to_general_queue(line: Line, dtmf: str)
 
 async def test_wrong_pin_once_then_right(line: Line) -> None:
     """One wrong PIN: told it could not be verified, asked again, then through."""
-    result = await line.call("1 1001# 1111# 1001# 2468# 123456# 1 #")
+    result = await line.call("1 1001# 1111# 1001# 2468# # 123456# 1 #")
     assert played(result).count("auth-failed") == 1
     assert result.variables["IVR_TICKET"] == "10001"
 
@@ -168,12 +168,12 @@ async def test_lockout_across_calls(line: Line, redis: Redis) -> None:
     wrong = "1 1001# 1111# 1001# 2222# 1001# 3333#"
     for _ in range(2):
         await line.call(wrong, caller="9725550123")
-    locked = await line.call("1 1001# 2468# 123456# 1 #", caller="9725550123")
+    locked = await line.call("1 1001# 2468# # 123456# 1 #", caller="9725550123")
     assert played(locked)[-2:] == ["auth-unavailable", "transfer-general"]
     assert "auth-failed" not in played(locked)
     assert "IVR_TICKET" not in locked.variables
     # The account is locked for every calling number, not only this one.
-    other = await line.call("1 1001# 2468# 123456# 1 #", caller="9725550999")
+    other = await line.call("1 1001# 2468# # 123456# 1 #", caller="9725550999")
     assert "IVR_TICKET" not in other.variables
     audit = await redis.xrange(keys.AUDIT)
     assert audit is not None
@@ -189,15 +189,15 @@ async def test_calling_number_locked_across_accounts(line: Line) -> None:
         await line.call(
             f"1 {account}# 1111# {account}# 2222# {account}# 3333#", caller="9725550777"
         )
-    result = await line.call("1 1002# 1357# 567890# 1 #", caller="9725550777")
+    result = await line.call("1 1002# 1357# # 567890# 1 #", caller="9725550777")
     assert "IVR_TICKET" not in result.variables
-    allowed = await line.call("1 1002# 1357# 567890# 1 #", caller="9725550778")
+    allowed = await line.call("1 1002# 1357# # 567890# 1 #", caller="9725550778")
     assert "IVR_TICKET" in allowed.variables
 
 
 async def test_caller_id_recognised_skips_account(line: Line) -> None:
     """A caller ID of one reseller: welcome back, PIN only."""
-    result = await line.call("1 2468# 123456# 1 #", caller="+1 (214) 555-0100")
+    result = await line.call("1 2468# # 123456# 1 #", caller="+1 (214) 555-0100")
     assert played(result)[:4] == ["welcome", "main-menu", "welcome-back", "enter-pin-or-star"]
     assert "enter-account" not in played(result)
     assert result.variables["IVR_RESELLER"] == "1001"
@@ -205,7 +205,7 @@ async def test_caller_id_recognised_skips_account(line: Line) -> None:
 
 async def test_caller_id_star_uses_another_account(line: Line) -> None:
     """Star at the PIN prompt lets a known phone use another account."""
-    result = await line.call("1 * 1002# 1357# 567890# 1 #", caller="2145550100")
+    result = await line.call("1 * 1002# 1357# # 567890# 1 #", caller="2145550100")
     assert result.variables["IVR_RESELLER"] == "1002"
     assert result.variables["IVR_HOST_ID"] == "567890"
 
@@ -220,14 +220,14 @@ async def test_suspended_reseller_goes_to_general_queue(line: Line) -> None:
 @pytest.mark.parametrize("host_id", ["999999", "567890"])
 async def test_host_id_not_found_or_not_yours(line: Line, host_id: str) -> None:
     """Unknown Host IDs and other resellers' Host IDs get the same not-found answer."""
-    result = await line.call(f"1 1001# 2468# {host_id}# 1 123456# 1 #")
+    result = await line.call(f"1 1001# 2468# # {host_id}# 1 123456# 1 #")
     assert played(result).count("host-id-not-found") == 1
     assert result.variables["IVR_HOST_ID"] == "123456"
 
 
 async def test_host_id_three_failures_to_general_queue(line: Line) -> None:
     """Three failed Host IDs send the caller to the general queue."""
-    result = await line.call("1 1001# 2468# 999999# 1 567890# 1 888888# 1")
+    result = await line.call("1 1001# 2468# # 999999# 1 567890# 1 888888# 1")
     assert played(result).count("host-id-not-found") == 3
     assert result.variables["IVR_QUEUE"] == "support-general"
     assert result.variables["IVR_RESELLER"] == "1001"
@@ -235,7 +235,7 @@ async def test_host_id_three_failures_to_general_queue(line: Line) -> None:
 
 async def test_host_id_read_back_and_reentry(line: Line) -> None:
     """The Host ID is read back digit by digit; 2 re-enters it."""
-    result = await line.call("1 1001# 2468# 123457# 2 123456# 1 #")
+    result = await line.call("1 1001# 2468# # 123457# 2 123456# 1 #")
     assert "digits 123457" in said(result)
     assert "digits 123456" in said(result)
     assert "host-id-not-found" not in played(result)
@@ -244,7 +244,7 @@ async def test_host_id_read_back_and_reentry(line: Line) -> None:
 
 async def test_expired_contract_goes_to_renewals(line: Line, stores: Stores) -> None:
     """An expired contract: told at once with the date, renewals, no ticket."""
-    result = await line.call("1 1001# 2468# 456789# 1")
+    result = await line.call("1 1001# 2468# # 456789# 1")
     assert result.variables["IVR_ROUTE"] == "renewals"
     assert result.variables["IVR_QUEUE"] == "support-renewals"
     assert "contract-expired" in played(result)
@@ -304,7 +304,7 @@ async def test_pin_never_leaks(
 ) -> None:
     """The PIN is in no log line, channel variable, ticket, call record or Redis value."""
     caplog.set_level(logging.DEBUG)
-    result = await line.call("1 1001# 8642# 1001# 2468# 123456# 1 #")
+    result = await line.call("1 1001# 8642# 1001# 2468# # 123456# 1 #")
     assert "IVR_TICKET" in result.variables
     for pin in ("2468", "8642"):
         assert pin not in caplog.text

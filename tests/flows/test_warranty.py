@@ -140,7 +140,8 @@ async def test_expired_contract_names_the_terms_and_offers_option_4(
     line: Line, stores: Stores, option: str
 ) -> None:
     """Options 1 and 2 on an expired contract with an active warranty: terms, then option 4."""
-    result = await line.call(f"{option} 1001# 2468# 678901# 1")
+    in_hand = "# " if option == "1" else ""  # option 1 first asks for a helpdesk ticket
+    result = await line.call(f"{option} 1001# 2468# {in_hand}678901# 1")
     assert result.variables["IVR_ROUTE"] == "renewals"
     assert played(result)[-4:] == [
         "contract-expired",
@@ -156,7 +157,7 @@ async def test_pressing_4_after_the_expired_contract_opens_the_warranty_request(
     line: Line, stores: Stores
 ) -> None:
     """4 pressed at the offer: the same system goes straight to the warranty request."""
-    result = await line.call("1 1001# 2468# 678901# 1 4 #")
+    result = await line.call("1 1001# 2468# # 678901# 1 4 #")
     assert result.variables["IVR_QUEUE"] == "support-warranty"
     ticket = await stores.tickets.get(result.variables["IVR_TICKET"])
     assert ticket is not None
@@ -169,7 +170,7 @@ async def test_pressing_4_after_the_expired_contract_opens_the_warranty_request(
 
 async def test_expired_contract_and_warranty_no_offer(line: Line) -> None:
     """Warranty expired too: the terms, no option-4 offer, renewals."""
-    result = await line.call("1 1001# 2468# 456789# 1")
+    result = await line.call("1 1001# 2468# # 456789# 1")
     assert played(result)[-3:] == [
         "contract-expired",
         "contract-expired-terms",

@@ -23,9 +23,10 @@ from ivr.domain.reports import (
     sla_compliance,
 )
 from ivr.store import keys
-from ivr.store.report_data import report_series, support_report
+from ivr.store.report_data import ReportData, report_series, support_report
 from ivr.store.stores import Stores
 from tests.support.harness import CHICAGO
+from tests.support.helpdesk_sender import take_in
 
 TUE, WED = dt.date(2026, 11, 24), dt.date(2026, 11, 25)
 NOW = dt.datetime(2026, 11, 26, 12, 0, tzinfo=CHICAGO)
@@ -300,3 +301,20 @@ async def test_cli_report_prints_and_writes_csv(
     assert (
         await asyncio.to_thread(main, ["report", "--from", "2026-11-25", "--to", "2026-11-24"]) == 2
     )
+
+
+async def test_the_helpdesk_tickets_count_once_escalated(stores: Stores) -> None:
+    """The SLA figures cover the phone line's tickets, and the helpdesk's from their escalation."""
+    own = await ticket(stores, at(25, 10), "123456", Tier.PREMIUM_PLUS)
+    await take_in(stores, number="77001", created_at="2026-11-25T09:00:00-06:00",
+                  updated_at="2026-11-25T09:00:00-06:00")  # fmt: skip
+    await take_in(stores, number="77002", created_at="2026-11-25T09:30:00-06:00",
+                  updated_at="2026-11-25T09:30:00-06:00")  # fmt: skip
+    call = NewTicket(
+        created=at(25, 11), reseller_account="1001", host_id="234567", end_customer="x",
+        system_type="UCX250", software_release="6", tier=Tier.PREMIUM, emergency=True,
+        title="Emergency", sla_due=at(25, 15), call_id="c2",
+    )  # fmt: skip
+    assert await stores.tickets.escalate("77002", call) is not None
+    rows = await ReportData(stores.redis).tickets_between(at(25, 0), at(26, 0))
+    assert sorted(r.number for r in rows) == sorted([own, "77002"])

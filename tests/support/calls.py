@@ -10,7 +10,7 @@ from __future__ import annotations
 from ivr.agi.simulator import CallResult
 
 # Option 1, account 1001, PIN 2468, Host ID 123456, "1" to confirm, "#" to end the recording.
-EMERGENCY = "1 1001# 2468# 123456# 1 #"
+EMERGENCY = "1 1001# 2468# # 123456# 1 #"
 # In no reseller's phone list: the account and the PIN are asked.
 UNKNOWN_CALLER = "9725550199"
 

@@ -31,7 +31,7 @@ from tests.support.web_harness import (
 )
 
 PIN = "2468"
-EMERGENCY = f"1 1001# {PIN}# 123456# 1 #"
+EMERGENCY = f"1 1001# {PIN}# # 123456# 1 #"
 NIGHT = "2026-11-25T22:00"  # Wednesday 22:00 in Chicago: only Premium Plus is open
 SCRATCH_DB = 15
 
@@ -75,11 +75,13 @@ def test_copied_keys_are_the_reference_data() -> None:
     """Directory, registry, tickets, calendar and on-call are copied; state a call writes is not."""
     for key in (keys.RESELLERS, keys.reseller("1001"), keys.phone("2145550100"),
                 keys.system("123456"), keys.ticket("10001"), keys.TICKET_SEQUENCE,
-                keys.ONCALL_ROTATION, keys.CALENDAR_CLOSURES):  # fmt: skip
+                keys.ONCALL_ROTATION, keys.CALENDAR_CLOSURES,
+                keys.helpdesk_open("1001", "234567")):  # fmt: skip
         assert copied(key), key
     for key in (keys.lock_account("1001"), keys.pin_failures_caller("2145550100"),
                 keys.call("1.2"), keys.CALLS, keys.ticket_paging_log("10001"), keys.SLA_WATCH,
-                keys.user("ada"), keys.web_session("x"), keys.AUDIT):  # fmt: skip
+                keys.user("ada"), keys.web_session("x"), keys.AUDIT,
+                keys.helpdesk_inbound("hd-1")):  # fmt: skip
         assert not copied(key), key
 
 

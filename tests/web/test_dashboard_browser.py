@@ -95,7 +95,7 @@ async def browser() -> AsyncIterator[Browser]:
 async def _emergency_call(port: int) -> dict[str, str]:
     call = SimulatedCall(
         caller_id="2145550100",
-        answers=SimulatedCall.parse_dtmf("1 1001# 2468# 123456# 1 #"),
+        answers=SimulatedCall.parse_dtmf("1 1001# 2468# # 123456# 1 #"),
         unique_id=UNIQUEID,
         sound_exists=sound_exists("ivr"),
     )

@@ -62,7 +62,7 @@ async def test_admin_reads_the_charts_and_plays_a_call(
     """SLA alert and panel on the dashboard; report charts drawn with their labels;
     a whole night emergency played in the tester ends on-call."""
     clock.now = OPEN_HOURS
-    await line.call("1 1001# 2468# 123456# 1 #")
+    await line.call("1 1001# 2468# # 123456# 1 #")
     clock.now = AFTER_HOURS
     await line.call("2 1001# 2468# 345678# 1 #")
 
@@ -104,7 +104,7 @@ async def test_admin_reads_the_charts_and_plays_a_call(
     await page.locator('button.key[data-key="1"]').click()
     await page.locator("#key-next").click()
     await page.get_by_label("Keys pressed", exact=False).press_sequentially(
-        "1001# 2468# 123456# 1 #"
+        "1001# 2468# # 123456# 1 #"
     )
     await page.get_by_role("button", name="Place the call").click()
     end = page.locator("#call-end")

@@ -338,3 +338,33 @@ async def test_warranty_tickets_are_never_alerted(stores: Stores, clock: Clock) 
     assert await watcher(stores, clock).tick() == 0
     assert await stores.redis.zscore(keys.SLA_WATCH, ticket.number) is None
     assert await SlaStore(stores.redis).alerts(ticket.number) == []
+
+
+async def test_an_escalation_restarts_the_marks_from_the_call(stores: Stores, clock: Clock) -> None:
+    """Acknowledged, then escalated by phone on Tuesday 13:00: the clock starts again there
+    (24 Standard hours, Thanksgiving closed: due Monday 13:00), the earlier 50% alert is
+    cleared, and the new 50% falls on Wednesday 17:00."""
+    number = await open_ticket(stores, FRIDAY_4PM, Tier.STANDARD)
+    watch = watcher(stores, clock)
+    clock.now = local(24, 12)
+    assert await watch.tick() == 1
+    await stores.tickets.acknowledge(number, "Ana Ruiz", local(24, 12, 30))
+    at = local(24, 13)
+    calendar = await stores.calendars.calendar(at)
+    ticket = await stores.tickets.get(number)
+    assert ticket is not None
+    call = NewTicket(
+        created=at, reseller_account="1001", host_id="123456", end_customer="Acme Hospital",
+        system_type="UCX450", software_release="7.2", tier=Tier.STANDARD, emergency=True,
+        title="Emergency \u2013 System Down", sla_due=calendar.sla_due(Tier.STANDARD, at),
+        call_id="escalating-call",
+    )  # fmt: skip
+    escalated = await stores.tickets.escalate(number, call)
+    assert escalated is not None
+    assert (escalated.sla_start, escalated.sla_due) == (at, local(30, 13))
+    assert await SlaStore(stores.redis).raised(number) == frozenset()
+    for now, expected in ((local(25, 16, 59), 0), (local(25, 17), 1)):
+        clock.now = now
+        assert await watch.tick() == expected, now
+    [alert] = await SlaStore(stores.redis).alerts(number)
+    assert (alert.label, alert.mark_at) == ("50%", local(25, 17))
