@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Installs everything the service and its tests need on a fresh Debian machine:
-# Debian packages (redis-server, espeak-ng, sox; chromium with --with-browser) when missing, then a virtualenv in
-# .venv with the project and its development tools. Safe to run again: it only
-# installs what is missing.
+# Debian packages (redis-server, espeak-ng, sox; chromium and npm with --with-browser) when
+# missing, then a virtualenv in .venv with the project and its development tools, and
+# (--with-browser) axe-core from the npm registry for the accessibility checks of the
+# browser tests. Safe to run again: it only installs what is missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -14,6 +15,7 @@ command -v soxi >/dev/null 2>&1 || need+=(sox)
 # The browser tests drive Debian's Chromium (browsers cannot be downloaded here).
 if [ "${1:-}" = "--with-browser" ]; then
     command -v chromium >/dev/null 2>&1 || need+=(chromium)
+    command -v npm >/dev/null 2>&1 || need+=(npm)
 fi
 if [ ${#need[@]} -gt 0 ]; then
     if [ "$(id -u)" -ne 0 ]; then
@@ -41,4 +43,12 @@ if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
     .venv/bin/python -m pip install -q --upgrade pip
     .venv/bin/python -m pip install -q -e '.[dev]'
     touch "$stamp"
+fi
+
+# The browser tests' accessibility check (tests/support/axe.py) injects axe-core into
+# each page; one pinned version, outside the repository, never served by the product.
+AXE_VERSION=4.10.3
+if [ "${1:-}" = "--with-browser" ] && [ ! -f ".venv/js/axe-$AXE_VERSION/node_modules/axe-core/axe.min.js" ]; then
+    echo "setup: installing axe-core $AXE_VERSION (npm)"
+    npm install --silent --no-audit --no-fund --prefix ".venv/js/axe-$AXE_VERSION" "axe-core@$AXE_VERSION" >/dev/null
 fi

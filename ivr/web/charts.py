@@ -14,8 +14,8 @@ from html import escape
 
 from ivr.domain.reports import DayPoint, HourPoint
 
-WIDTH = 720
-HEIGHT = 262
+WIDTH = 600
+HEIGHT = 260
 TOP = 50  # room for the visible title and the value labels above the tallest bar
 BOTTOM = 36  # room for the category labels
 LEFT = 12
@@ -58,7 +58,7 @@ def _svg(title: str, body: list[str], chart_id: str, *, empty: bool = False) -> 
         f'viewBox="0 0 {WIDTH} {HEIGHT}" width="{WIDTH}" height="{HEIGHT}" '
         f'aria-labelledby="{escape(chart_id)}-title">'
         f'<title id="{escape(chart_id)}-title">{escape(title)}</title>'
-        f'<text class="chart-title" x="{LEFT}" y="20" font-size="14" font-weight="600">'
+        f'<text class="chart-title" x="{LEFT}" y="20" font-size="16" font-weight="600">'
         f"{escape(title)}</text>" + note + "".join(body) + "</svg>"
     )
 
@@ -97,12 +97,12 @@ def bar_chart(
             )
             body.append(
                 f'<text class="value" x="{centre:.1f}" y="{y - 4:.1f}" '
-                f'text-anchor="middle" font-size="11">{escape(bar.text)}</text>'
+                f'text-anchor="middle" font-size="13">{escape(bar.text)}</text>'
             )
         if n % label_every == 0:
             body.append(
                 f'<text class="category" x="{centre:.1f}" y="{plot_bottom + 16}" '
-                f'text-anchor="middle" font-size="11">{escape(bar.label)}</text>'
+                f'text-anchor="middle" font-size="13">{escape(bar.label)}</text>'
             )
     return _svg(title, body, chart_id, empty=all(b.value is None for b in bars))
 
@@ -121,7 +121,7 @@ def line_chart(
             x = LEFT + n * slot + slot / 2
             body.append(
                 f'<text class="category" x="{x:.1f}" y="{plot_bottom + 16}" '
-                f'text-anchor="middle" font-size="11">{escape(label)}</text>'
+                f'text-anchor="middle" font-size="13">{escape(label)}</text>'
             )
     for line in lines:
         points = [
@@ -139,12 +139,12 @@ def line_chart(
             body.append(f'<circle class="{escape(line.css)}" cx="{x:.1f}" cy="{y:.1f}" r="3" />')
             body.append(
                 f'<text class="value" x="{x:.1f}" y="{y - 6:.1f}" text-anchor="middle" '
-                f'font-size="10">{escape(_fmt(v) + unit)}</text>'
+                f'font-size="12">{escape(_fmt(v) + unit)}</text>'
             )
         x, y, _v = points[-1]
         body.append(
             f'<text class="line-name {escape(line.css)}" x="{x + 8:.1f}" y="{y + 4:.1f}" '
-            f'font-size="12">{escape(line.name)}</text>'
+            f'font-size="13">{escape(line.name)}</text>'
         )
     empty = all(v is None for line in lines for v in line.values)
     return _svg(title, body, chart_id, empty=empty)
