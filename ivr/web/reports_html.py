@@ -54,8 +54,10 @@ def cell_text(value: Cell, column: str, tz: ZoneInfo) -> str:
 
 
 def _numeric(table: Table, index: int) -> bool:
+    """Whether a column holds figures (every non-empty cell a number; the label
+    column never)."""
     values = [row[index] for row in table.rows if row[index] != ""]
-    return bool(values) and all(isinstance(v, int | float) for v in values)
+    return index > 0 and all(isinstance(v, int | float) for v in values)
 
 
 def _blank_row(row: Sequence[Cell], numeric: Sequence[bool]) -> bool:

@@ -41,7 +41,7 @@ def tester_page(name: str, role: str, csrf: str, at: dt.datetime) -> str:
         + f"""
 <main id="main" class="page">
 <div class="page-head"><h1>Call tester</h1>
-<p class="muted">A simulated call through the real support line at the time you choose.
+<p class="lead">A simulated call through the real support line at the time you choose.
 Nothing it does is kept: no ticket, no lockout, no page, no call record.</p></div>
 <div class="tester-grid">
 <form id="tester-form" class="card panel-form" aria-labelledby="call-title">
@@ -76,8 +76,9 @@ then place the call: the IVR's side and the caller's appear here, step by step.<
 <ol id="call-steps" class="timeline" aria-label="The call, step by step"></ol>
 <ul id="call-problems" class="error"></ul>
 <details class="folded"><summary>Channel variables set for the dialplan</summary>
-<div class="table-wrap" tabindex="0" role="region" aria-label="Channel variables"><table><thead><tr><th scope="col">Variable</th><th scope="col">Value</th>
-</tr></thead><tbody id="call-end-rows"></tbody></table></div></details>
+<div class="table-wrap" tabindex="0" role="region" aria-label="Channel variables">
+<table><thead><tr><th scope="col">Variable</th><th scope="col">Value</th></tr></thead>
+<tbody id="call-end-rows"></tbody></table></div></details>
 </div>
 </section>
 </div>

@@ -132,15 +132,15 @@ async def _fill_board(redis: Redis, settings: Settings, placed: list[Placed]) ->
     for name, members in agents.items():
         for agent_name, state, paused in members:
             interface = f"PJSIP/{agent_name.split()[0].lower()}"
-            queues[name].agents[interface] = Agent(interface, agent_name, state,
-                                                   paused=bool(paused), paused_reason=paused)  # fmt: skip
+            agent = Agent(interface, agent_name, state, paused=bool(paused), paused_reason=paused)
+            queues[name].agents[interface] = agent
     offered = [(p.queue, p.uniqueid, OPEN_HOURS) for p in placed]
     outcomes = []
     for n in range(14):  # earlier calls of the day: answered, mostly within a minute
-        queue = ("support-premium-plus", "support-premium", "support-standard")[n % 3]
+        which = ("support-premium-plus", "support-premium", "support-standard")[n % 3]
         uid = f"earlier.{n}"
-        offered.append((queue, uid, _at(8, n)))
-        outcomes.append(QueueOutcome(queue, uid, n != 6, 12.0 + 4 * n, _at(8, n + 1)))
+        offered.append((which, uid, _at(8, n)))
+        outcomes.append(QueueOutcome(which, uid, n != 6, 12.0 + 4 * n, _at(8, n + 1)))
     await live.write(queues.values(), offered, outcomes, now=OPEN_HOURS)
 
 
@@ -189,7 +189,11 @@ class Console:
 
 @pytest.fixture
 async def console(
-    redis: Redis, settings: Settings, stores: Stores, fast_pins: PinHasher, line: Line,
+    redis: Redis,
+    settings: Settings,
+    stores: Stores,
+    fast_pins: PinHasher,
+    line: Line,
     clock: Clock,
 ) -> AsyncIterator[Console]:
     """The console over four real calls, a busy queue board and a live AMI link."""
@@ -253,7 +257,12 @@ async def test_every_page_at_laptop_and_phone_width(
         await expect(first).to_contain_text("Lone Star Telecom")
         await expect(first).to_contain_text("Acme Hospital")
         await expect(first.locator(".badge.emergency")).to_be_visible()
-        await expect(first.locator(".sla")).to_have_class("sla red")  # 83 % of 2 h used
+        sla = first.locator(".sla")
+        await expect(sla).to_have_class("sla red")  # 83 % of 2 h used
+        counted = await sla.inner_text()
+        await expect(sla).not_to_have_text(counted, timeout=3000)  # the countdown runs
+        second = page.locator(f'li.caller[data-uniqueid="{console.placed[1].uniqueid}"] .sla')
+        await expect(second).to_have_class("sla amber")  # 58 % of 4 h used
         await expect(page.locator("#ami-state")).to_contain_text("Live")
         await expect(page.locator("#announcer")).to_contain_text("Emergency waiting")
         await expect(page.locator("#tile-calls .value")).to_have_text("4")
@@ -383,8 +392,8 @@ async def test_report_date_errors_are_shown_on_the_form(
     await page.get_by_text("Export CSV").click()
     links = page.locator("details.menu a[download]")
     await expect(links).to_have_count(10)
-    await expect(links.first).to_have_attribute("href", "/reports/csv?" + "from=2026-11-23"
-                                                "&to=2026-11-25&day=2026-11-25&table=calls_by_tier")  # fmt: skip
+    first_csv = "/reports/csv?from=2026-11-23&to=2026-11-25&day=2026-11-25&table=calls_by_tier"
+    await expect(links.first).to_have_attribute("href", first_csv)
     await context.close()
 
 

@@ -327,7 +327,7 @@
       const due = el("span", "sla");
       due.dataset.due = s.due;
       due.dataset.share = s.elapsed_share;
-      const bar = el("div", "bar");
+      const bar = el("div", "progress");
       const fill = el("span", slaLevel(s.elapsed_share, s.seconds_left));
       fill.className = slaLevel(s.elapsed_share, s.seconds_left);
       bar.append(fill);
@@ -340,7 +340,7 @@
     if (!items.length) items.push(el("li", "muted", "No open ticket on the SLA clock."));
     list.replaceChildren(...items);
     // Widths through the CSSOM (allowed by the CSP, unlike style attributes).
-    for (const fill of list.querySelectorAll(".bar > span")) fill.style.width = `${fill.dataset.width}%`;
+    for (const fill of list.querySelectorAll(".progress > span")) fill.style.width = `${fill.dataset.width}%`;
     tick();
   }
 
@@ -365,7 +365,9 @@
       if (Number.isNaN(share)) share = 1 - left / (3600 * parseFloat(node.dataset.hours || "24"));
       const level = slaLevel(share, left);
       node.className = `sla ${level}`;
-      node.textContent = left >= 0 ? `SLA ${left < 3600 ? duration(left) : span(left)}` : `SLA overdue ${span(-left)}`;
+      // To the second within a day (it visibly counts down), in days and hours beyond.
+      const text = (s) => (s < 86400 ? duration(s) : span(s));
+      node.textContent = left >= 0 ? `SLA ${text(left)}` : `SLA overdue ${text(-left)}`;
       node.setAttribute("aria-label", left >= 0 ? `SLA due in ${span(left)}` : `SLA overdue by ${span(-left)}`);
     }
   }

@@ -46,8 +46,8 @@
         return ["caller", "Caller presses", step.text];
       case "record":
         return ["caller", "Caller is recorded", step.text];
-      case "set":
-        return ["system", "", `set ${step.text}`];
+      case "variables":
+        return ["system", "", step.text];
       default:
         return ["system", "", `${step.kind} ${step.text}`.trim()];
     }
@@ -70,7 +70,8 @@
     if (end.queue) chips.push(chip(`Queue: ${end.queue}${end.priority ? ` (priority ${end.priority})` : ""}`));
     if (end.oncall_dial) chips.push(chip(`On-call: ${end.oncall_dial}`));
     if (end.ticket) chips.push(chip(`Ticket ${end.ticket} (test, discarded)`));
-    if (end.tier) chips.push(chip(`Tier: ${end.tier}`));
+    const tiers = { standard: "Standard", premium: "Premium", premium_plus: "Premium Plus" };
+    if (end.tier) chips.push(chip(`Tier: ${tiers[end.tier] || end.tier}`));
     if (data.hung_up_by) chips.push(chip(`Hung up by ${data.hung_up_by}`));
     document.getElementById("call-end").replaceChildren(...chips);
     const rows = document.getElementById("call-end-rows");
@@ -81,10 +82,14 @@
       tr.append(th, el("td", "mono", value));
       return tr;
     }));
-    document.getElementById("call-steps").replaceChildren(...data.steps.map((step) => {
+    // Variables are listed once, in the table under the timeline, not step by step.
+    const steps = data.steps.filter((step) => step.kind !== "set");
+    const set = data.steps.length - steps.length;
+    if (set) steps.push({ kind: "variables", text: `${set} channel variables set for the dialplan` });
+    document.getElementById("call-steps").replaceChildren(...steps.map((step) => {
       const [side, who, text] = describe(step);
       const li = el("li", `step ${side} ${step.kind}`);
-      if (who) li.append(el("span", "who", who));
+      if (who) li.append(el("span", "actor", who));
       li.append(el("span", "", text));
       return li;
     }));
