@@ -217,10 +217,11 @@ async def chromium() -> AsyncIterator[Browser]:
         yield browser
 
 
-async def _context(chromium: Browser, width: int) -> BrowserContext:
+async def _context(chromium: Browser, width: int, *, dark: bool = False) -> BrowserContext:
     height = PHONE_HEIGHT if width < 600 else LAPTOP_HEIGHT
     context = await chromium.new_context(viewport={"width": width, "height": height},
-                                         timezone_id="America/Chicago")  # fmt: skip
+                                         timezone_id="America/Chicago",
+                                         color_scheme="dark" if dark else "light")  # fmt: skip
     await serve_axe(context)
     return context
 
@@ -289,16 +290,16 @@ async def test_every_page_at_laptop_and_phone_width(
                 a.load(); })"""
         )
         assert 1.4 < duration < 1.6  # the recording plays in the browser, signed in
-        await _check(page, tmp_path, f"ticket{suffix}", readme=True)
+        await _check(page, tmp_path, f"ticket{suffix}", readme=not suffix)
         await page.keyboard.press("Escape")
         await expect(drawer).to_be_hidden()
         await expect(page.locator("#ticket-rows tr")).to_have_count(4)
-        await _check(page, tmp_path, f"tickets{suffix}", readme=not suffix)
+        await _check(page, tmp_path, f"tickets{suffix}")
 
         await page.goto(f"{base}/reports?from=2026-11-23&to=2026-11-25&day=2026-11-25")
         await expect(page.locator("svg.chart")).to_have_count(3)
         await expect(page.locator("#table-calls_by_tier")).to_contain_text("Premium Plus")
-        await _check(page, tmp_path, f"reports{suffix}", readme=True)
+        await _check(page, tmp_path, f"reports{suffix}", readme=not suffix)
 
         await page.goto(f"{base}/tester")
         await page.get_by_label("Time of the call").fill("2026-11-25T22:00")
@@ -306,8 +307,32 @@ async def test_every_page_at_laptop_and_phone_width(
         await page.get_by_label("Keys pressed", exact=False).fill("1 1001# 2468# 123456# 1 #")
         await page.get_by_role("button", name="Place the call").click()
         await expect(page.locator("#call-end")).to_contain_text("Route: oncall", timeout=10_000)
-        await _check(page, tmp_path, f"tester{suffix}", readme=True)
+        await _check(page, tmp_path, f"tester{suffix}", readme=not suffix)
         await context.close()
+    assert errors == []
+
+
+async def test_dark_mode_keeps_every_page_readable(
+    console: Console, chromium: Browser, tmp_path: Path
+) -> None:
+    """With the system in dark mode the pages follow it, and axe finds no serious
+    violation (contrast included)."""
+    context = await _context(chromium, 1280, dark=True)
+    page = await context.new_page()
+    errors: list[str] = []
+    watch_console(page, errors)
+    await sign_in_page(page, console.web.base, *ADMIN)
+    await expect(page.locator("li.caller")).to_have_count(4)
+    background = await page.evaluate("getComputedStyle(document.body).backgroundColor")
+    assert background == "rgb(14, 19, 24)"
+    await _check(page, tmp_path, "board-dark", readme=True)
+    await page.goto(f"{console.web.base}/tickets#{console.placed[0].ticket}")
+    await expect(page.locator("#ticket-drawer audio")).to_have_count(1)
+    await _check(page, tmp_path, "ticket-dark")
+    for path in ("/reports", "/tester"):
+        await page.goto(console.web.base + path)
+        await _check(page, tmp_path, "dark" + path.replace("/", "-"))
+    await context.close()
     assert errors == []
 
 
@@ -365,7 +390,7 @@ async def test_tester_failure_clears_the_previous_result(
     await page.get_by_label("Keys pressed", exact=False).fill("1 1001# 2468# 123456# 1 #")
     await page.get_by_role("button", name="Place the call").click()
     await expect(page.locator("#call-end")).to_contain_text("Route: queue", timeout=10_000)
-    await expect(page.locator("#call-steps li.caller").first).to_contain_text("Caller presses")
+    await expect(page.locator("#call-steps li.side-caller").first).to_contain_text("Caller presses")
     await expect(page.locator("#call-end")).to_contain_text("Ticket")
     await page.get_by_label("Calling number").fill("not a number")
     await page.get_by_role("button", name="Place the call").click()
@@ -413,7 +438,7 @@ async def test_board_without_asterisk_says_so_and_stays_useful(
         watch_console(page, errors)
         await sign_in_page(page, web.base, *SUPERVISOR)
         await expect(page.locator("#ami-state")).to_have_text(
-            "Asterisk not configured: live queues are off; tiles, SLA and tickets are live"
+            "Asterisk not configured · live queues off"
         )
         await expect(page.locator("#queues")).to_contain_text("Asterisk is not configured")
         await expect(page.locator("#tile-calls .value")).to_have_text("1")

@@ -23,7 +23,7 @@
     let text;
     if (!state.configured) {
       cls += " off";
-      text = "Asterisk not configured: live queues are off; tiles, SLA and tickets are live";
+      text = "Asterisk not configured · live queues off";
     } else if (!ami || ami.state === "none") {
       cls += " connecting";
       text = "Connecting to Asterisk…";
@@ -65,7 +65,8 @@
       tile("waiting", "–", "needs Asterisk");
     }
     if (!s) return;
-    tile("calls", String(s.calls_today), `${s.tickets_today} tickets opened`);
+    tile("calls", String(s.calls_today),
+      `${s.tickets_today} ticket${s.tickets_today === 1 ? "" : "s"} opened`);
     const t = s.tickets;
     tile("emergencies", String(t.emergencies_open), "not yet acknowledged", t.emergencies_open ? "bad" : "");
     tile("at_risk", String(t.at_risk), `past 80 % of SLA · ${t.overdue} overdue · ${t.open} open`,

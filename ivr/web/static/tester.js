@@ -88,7 +88,7 @@
     if (set) steps.push({ kind: "variables", text: `${set} channel variables set for the dialplan` });
     document.getElementById("call-steps").replaceChildren(...steps.map((step) => {
       const [side, who, text] = describe(step);
-      const li = el("li", `step ${side} ${step.kind}`);
+      const li = el("li", `step side-${side} ${step.kind}`);
       if (who) li.append(el("span", "actor", who));
       li.append(el("span", "", text));
       return li;
