@@ -44,8 +44,8 @@
         return ["ivr", "IVR says", step.text];
       case "input":
         return ["caller", "Caller presses", step.text];
-      case "record":
-        return ["caller", "Caller is recorded", step.text];
+      case "record": // the file's name: where the tester's scratch recordings live is no news
+        return ["caller", "Caller is recorded", step.text.split("/").pop()];
       case "variables":
         return ["system", "", step.text];
       default:
