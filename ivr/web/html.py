@@ -193,8 +193,9 @@ def tickets_page(name: str, role: str, csrf: str, tz: str) -> str:
 <table id="ticket-table">
 <caption class="visually-hidden">Newest tickets first; choose one to open it</caption>
 <thead><tr><th scope="col">Ticket</th><th scope="col">Status</th><th scope="col">Reseller</th>
-<th scope="col">Customer</th><th scope="col">Host ID</th><th scope="col">Tier</th>
-<th scope="col">Opened</th><th scope="col">SLA due</th></tr></thead>
+<th scope="col">Customer</th><th scope="col" class="wide-only">Host ID</th>
+<th scope="col" class="wide-only">Tier</th><th scope="col" class="wide-only">Opened</th>
+<th scope="col" class="wide-only">SLA due</th></tr></thead>
 <tbody id="ticket-rows"><tr><td colspan="8" class="muted">Loading…</td></tr></tbody>
 </table>
 </div>

@@ -373,6 +373,16 @@ async def test_drawer_acknowledge_reaches_a_second_signed_in_browser(
     await expect(seen).to_contain_text(f"{ADMIN[0]}, 2026-11-25 10:00:00")
     await admin.keyboard.press("Escape")
     await expect(admin.locator(f'#sla-standings li[data-ticket="{number}"]')).to_have_count(0)
+
+    await admin.goto(f"{base}/tickets#{number}")
+    await drawer.locator("#drawer-resolve").click()
+    await drawer.get_by_label("Resolution note (optional)").fill("Replaced the PSU")
+    await drawer.get_by_role("button", name="Yes, resolve").click()
+    await expect(seen.locator("#drawer-badges .badge").first).to_have_text(
+        "resolved", timeout=2000
+    )
+    await expect(seen).to_contain_text("Replaced the PSU")
+    await expect(drawer.locator("#drawer-resolve")).to_have_count(0)  # nothing left to do
     await screenshot(watcher, tmp_path, "second-browser")
     await admin_context.close()
     await watcher_context.close()

@@ -26,8 +26,12 @@
     const reseller = el("td", "", t.reseller_name || t.reseller_account);
     const tier = el("td");
     tier.append(tierBadge(t.tier));
-    tr.append(number, status, reseller, el("td", "", t.end_customer), el("td", "mono", t.host_id),
-      tier, el("td", "", when(t.created)), el("td", "", t.status === "open" ? when(t.sla_due) : "–"));
+    // Host ID, tier and times are in the drawer too: a phone shows the four columns
+    // that tell tickets apart (CSS hides the .wide-only ones).
+    tier.className = "wide-only";
+    tr.append(number, status, reseller, el("td", "", t.end_customer),
+      el("td", "mono wide-only", t.host_id), tier, el("td", "wide-only", when(t.created)),
+      el("td", "wide-only", t.status === "open" ? when(t.sla_due) : "–"));
     tr.addEventListener("click", (event) => {
       if (!event.target.closest("a")) Drawer.open(t.number);
     });
