@@ -378,9 +378,7 @@ async def test_drawer_acknowledge_reaches_a_second_signed_in_browser(
     await drawer.locator("#drawer-resolve").click()
     await drawer.get_by_label("Resolution note (optional)").fill("Replaced the PSU")
     await drawer.get_by_role("button", name="Yes, resolve").click()
-    await expect(seen.locator("#drawer-badges .badge").first).to_have_text(
-        "resolved", timeout=2000
-    )
+    await expect(seen.locator("#drawer-badges .badge").first).to_have_text("resolved", timeout=2000)
     await expect(seen).to_contain_text("Replaced the PSU")
     await expect(drawer.locator("#drawer-resolve")).to_have_count(0)  # nothing left to do
     await screenshot(watcher, tmp_path, "second-browser")
