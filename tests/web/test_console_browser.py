@@ -387,6 +387,32 @@ async def test_drawer_acknowledge_reaches_a_second_signed_in_browser(
     assert errors == []
 
 
+async def test_keyboard_reaches_the_drawer_and_gets_focus_back(
+    console: Console, chromium: Browser
+) -> None:
+    """Tab reaches the skip link first with a visible focus ring; Enter on a ticket link
+    opens the drawer with focus inside; Escape closes it and focus returns to the link."""
+    context = await _context(chromium, 1280)
+    page = await context.new_page()
+    await sign_in_page(page, console.web.base, *SUPERVISOR)
+    await expect(page.locator("li.caller")).to_have_count(4)
+    await page.keyboard.press("Tab")
+    skip = page.get_by_role("link", name="Skip to content")
+    await expect(skip).to_be_focused()
+    outline = await skip.evaluate("e => getComputedStyle(e).outlineStyle")
+    assert outline == "solid"
+    number = console.placed[0].ticket
+    link = page.locator(f'#sla-standings a[data-ticket="{number}"]')
+    await link.focus()
+    await page.keyboard.press("Enter")
+    await expect(page.locator("#drawer-close")).to_be_focused()
+    await expect(page.locator("#drawer-title")).to_have_text(f"Ticket {number}")
+    await page.keyboard.press("Escape")
+    await expect(page.locator("#ticket-drawer")).to_be_hidden()
+    await expect(link).to_be_focused()
+    await context.close()
+
+
 async def test_tester_failure_clears_the_previous_result(
     console: Console, chromium: Browser
 ) -> None:

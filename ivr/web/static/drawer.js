@@ -233,9 +233,13 @@ const Drawer = (() => {
   }
 
   dialog.addEventListener("close", () => {
+    const closed = current;
     current = null;
     for (const listener of listeners) listener(null);
-    if (opener && opener.isConnected) opener.focus();
+    // Back to where the user was; the board may have redrawn that link meanwhile.
+    const back = opener && opener.isConnected ? opener
+      : document.querySelector(`a[data-ticket="${CSS.escape(closed || "")}"]`);
+    if (back) back.focus();
   });
   dialog.addEventListener("click", (event) => {
     if (event.target === dialog) close(); // a click on the backdrop
