@@ -110,6 +110,31 @@ async def _place_calls(line: Line, clock: Clock) -> list[Placed]:
     return placed
 
 
+async def _answered_calls(
+    line: Line, clock: Clock, stores: Stores, redis: Redis, settings: Settings
+) -> None:
+    """Three earlier calls an engineer answered: their waits reach the call records (as
+    the AMI consumer writes them) and their tickets were acknowledged, one resolved."""
+    live = LiveStore(redis, settings.timezone, settings.service_level_seconds)
+    plan = [
+        (_at(7, 5), "2 1001# 2468# 234567# 1 #", "support-premium", 42.0),
+        (_at(8, 35), "2 1002# 1357# 567890# 1 #", "support-standard", 95.0),
+        (_at(9, 10), "2 1001# 2468# 123456# 1 #", "support-premium-plus", 18.0),
+    ]
+    for n, (at, dtmf, queue, wait) in enumerate(plan):
+        clock.now = at
+        uid = f"1795570900.{n + 1}"
+        ticket = (await line.call(dtmf, unique_id=uid)).variables["IVR_TICKET"]
+        answered = at + dt.timedelta(seconds=wait + 60)
+        outcome = QueueOutcome(queue, uid, True, wait, answered)
+        await live.write([], [(queue, uid, at)], [outcome], now=answered)
+        await stores.tickets.acknowledge(ticket, "dana", answered + dt.timedelta(minutes=5))
+        if n == 0:
+            await stores.tickets.resolve(ticket, "dana", answered + dt.timedelta(minutes=40),
+                                         "Licence re-applied")  # fmt: skip
+    clock.now = OPEN_HOURS
+
+
 async def _fill_board(redis: Redis, settings: Settings, placed: list[Placed]) -> None:
     """The board as the AMI consumer keeps it: callers, agents, today's outcomes."""
     live = LiveStore(redis, settings.timezone, settings.service_level_seconds)
@@ -197,6 +222,7 @@ async def console(
     clock: Clock,
 ) -> AsyncIterator[Console]:
     """The console over four real calls, a busy queue board and a live AMI link."""
+    await _answered_calls(line, clock, stores, redis, settings)
     placed = await _place_calls(line, clock)
     emergency = await stores.tickets.get(placed[0].ticket)
     assert emergency is not None
@@ -266,7 +292,8 @@ async def test_every_page_at_laptop_and_phone_width(
         await expect(second).to_have_class("sla amber")  # 58 % of 4 h used
         await expect(page.locator("#ami-state")).to_contain_text("Live")
         await expect(page.locator("#announcer")).to_contain_text("Emergency waiting")
-        await expect(page.locator("#tile-calls .value")).to_have_text("4")
+        await expect(page.locator("#tile-calls .value")).to_have_text("7")
+        await expect(page.locator("#tile-sla_met .value")).to_have_text("100%")
         await expect(page.locator("#tile-waiting .value")).to_have_text("4")
         await expect(page.locator("#sla-standings li.standing")).to_have_count(4)
         await _check(page, tmp_path, f"board{suffix}", readme=True)
@@ -293,7 +320,7 @@ async def test_every_page_at_laptop_and_phone_width(
         await _check(page, tmp_path, f"ticket{suffix}", readme=not suffix)
         await page.keyboard.press("Escape")
         await expect(drawer).to_be_hidden()
-        await expect(page.locator("#ticket-rows tr")).to_have_count(4)
+        await expect(page.locator("#ticket-rows tr")).to_have_count(6)  # not resolved
         await _check(page, tmp_path, f"tickets{suffix}")
 
         await page.goto(f"{base}/reports?from=2026-11-23&to=2026-11-25&day=2026-11-25")

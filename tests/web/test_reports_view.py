@@ -15,10 +15,12 @@ from ivr.config import Settings
 from ivr.domain.reports import DayPoint, HourPoint, SlaCompliance
 from ivr.store.report_data import support_report
 from ivr.store.stores import Stores
+from ivr.web import charts
 from ivr.web.charts import (
     Bar,
     bar_chart,
     calls_per_hour_chart,
+    line_chart,
     sla_per_day_chart,
     waits_per_hour_chart,
 )
@@ -265,3 +267,23 @@ async def test_api_sla_lists_open_tickets_most_urgent_first(
     ticket = await stores.tickets.get(emergency["ticket"])
     assert ticket is not None
     assert emergency["due"] == ticket.sla_due.isoformat()
+
+
+def test_lines_ending_together_keep_their_names_apart() -> None:
+    """Two lines with the same last point write their names one under the other, and a
+    value both lines share at a point is written once."""
+    svg = line_chart(
+        "Waits",
+        ["07", "08"],
+        [
+            charts.Line("average", (42.0, 18.0), "line-a"),
+            charts.Line("90th pct", (42.0, 18.0), "line-b"),
+        ],
+        "chart-w",
+        unit="s",
+    )
+    names = [float(y) for y in re.findall(r'class="line-name [^"]+" x="[^"]+" y="([^"]+)"', svg)]
+    assert len(names) == 2
+    assert abs(names[0] - names[1]) >= 15
+    assert svg.count(">42s</text>") == 1
+    assert svg.count(">18s</text>") == 1
