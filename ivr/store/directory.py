@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import cast
 
 from redis.asyncio import Redis
@@ -77,6 +77,17 @@ class Directory:
         """One reseller, or None."""
         data = cast(dict[str, str], await self._redis.hgetall(keys.reseller(account)))
         return _reseller_from(account, data) if data else None
+
+    async def names(self, accounts: Iterable[str]) -> dict[str, str]:
+        """Resellers' names by account (one round trip; unknown accounts left out)."""
+        wanted = sorted({a for a in accounts if a})
+        if not wanted:
+            return {}
+        async with self._redis.pipeline(transaction=False) as pipe:
+            for account in wanted:
+                pipe.hget(keys.reseller(account), "name")
+            found = cast(list[str | None], await pipe.execute())
+        return {a: n for a, n in zip(wanted, found, strict=True) if n}
 
     async def account_for_phone(self, number: str) -> str | None:
         """The account a caller-ID number identifies, if it belongs to exactly one."""

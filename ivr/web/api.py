@@ -12,12 +12,19 @@ from typing import Any, cast
 
 from aiohttp import web
 
-from ivr.domain.codec import to_json
-from ivr.domain.ticket_events import Verdict
 from ivr.store import keys
 from ivr.store.accounts import UserRole, check_name, check_password
 from ivr.store.sla import SlaStanding, sla_standings
-from ivr.web.context import CALENDARS, CLOCK, LIVE, REDIS, RELAY, TICKETS
+from ivr.web.context import (
+    AMI_CONFIGURED,
+    CALENDARS,
+    CLOCK,
+    DIRECTORY,
+    LIVE,
+    REDIS,
+    RELAY,
+    TICKETS,
+)
 from ivr.web.relay import sse
 from ivr.web.security import ACCOUNTS, Access, access, current_account
 
@@ -41,67 +48,22 @@ def _limit(request: web.Request, default: int = 100) -> int:
 
 @access(Access.SUPERVISOR)
 async def queues(request: web.Request) -> web.StreamResponse:
-    """Every queue: waiting callers (with reseller, tier, Host ID, SLA), agents, today's figures."""
-    return _json(await request.app[LIVE].board(request.app[CLOCK]()))
+    """Every queue: waiting callers (with reseller, tier, Host ID, SLA), agents, today's
+    figures, and the AMI link (``configured`` false: no Asterisk is set up)."""
+    return _json(await board_json(request.app))
 
 
-@access(Access.SUPERVISOR)
-async def tickets(request: web.Request) -> web.StreamResponse:
-    """The newest tickets first (``?limit=``, at most 500)."""
-    found = await request.app[TICKETS].recent(_limit(request))
-    return _json({"tickets": [to_json(t) for t in found]})
+async def board_json(app: web.Application) -> dict[str, Any]:
+    """The shared board, its AMI state saying whether Asterisk is configured at all."""
+    board = await app[LIVE].board(app[CLOCK]())
+    board["ami"] = ami_json(board["ami"], configured=app[AMI_CONFIGURED])
+    return board
 
 
-@access(Access.SUPERVISOR)
-async def ticket(request: web.Request) -> web.StreamResponse:
-    """One ticket and its paging attempts."""
-    number = request.match_info["number"]
-    if not number.isdigit() or len(number) > 12:
-        raise web.HTTPBadRequest(text="a ticket number is digits")
-    store = request.app[TICKETS]
-    found = await store.get(number)
-    if found is None:
-        raise web.HTTPNotFound(text=f"no ticket {number}")
-    return _json({"ticket": to_json(found), "pages": await store.paging_log(number),
-                  "audit": await store.audit(number)})  # fmt: skip
-
-
-async def _change(request: web.Request, verb: str) -> web.StreamResponse:
-    number = request.match_info["number"]
-    if not number.isdigit() or len(number) > 12:
-        raise web.HTTPBadRequest(text="a ticket number is digits")
-    note = ""
-    if request.can_read_body:
-        try:
-            body = await request.json()
-        except ValueError:
-            raise web.HTTPBadRequest(text='the body is JSON: {"note": "..."}') from None
-        note = str(body.get("note", ""))[:2000] if isinstance(body, dict) else ""
-    store = request.app[TICKETS]
-    by = current_account(request).name
-    now = request.app[CLOCK]()
-    if verb == "ack":
-        result = await store.acknowledge(number, by, now)
-    else:
-        result = await store.resolve(number, by, now, note)
-    if result.verdict is Verdict.NOT_FOUND or result.ticket is None:
-        raise web.HTTPNotFound(text=f"no ticket {number}")
-    if result.verdict is Verdict.REFUSED:
-        raise web.HTTPConflict(text=f"ticket {number} is {result.ticket.status.value}")
-    log.info("web: ticket %s %s by %s (%s)", number, verb, by, result.verdict.value)
-    return _json({"verdict": result.verdict.value, "ticket": to_json(result.ticket)})
-
-
-@access(Access.ADMIN)
-async def ticket_ack(request: web.Request) -> web.StreamResponse:
-    """Acknowledge a ticket as the signed-in administrator (stops its SLA alerts)."""
-    return await _change(request, "ack")
-
-
-@access(Access.ADMIN)
-async def ticket_resolve(request: web.Request) -> web.StreamResponse:
-    """Resolve a ticket (optional JSON ``{"note": ...}``); re-paging stops."""
-    return await _change(request, "resolve")
+def ami_json(status: dict[str, Any], *, configured: bool) -> dict[str, Any]:
+    """The AMI status with ``configured`` (the browser words it: not configured,
+    connecting, live, stale since)."""
+    return status | {"configured": configured}
 
 
 @access(Access.SUPERVISOR)
@@ -135,7 +97,9 @@ async def sla(request: web.Request) -> web.StreamResponse:
     app = request.app
     now = app[CLOCK]()
     found = await sla_standings(app[REDIS], app[TICKETS], app[CALENDARS], now)
-    return _json({"server_time": now.isoformat(), "tickets": [standing_json(s) for s in found]})
+    names = await app[DIRECTORY].names(s.reseller for s in found)
+    rows = [standing_json(s) | {"reseller_name": names.get(s.reseller, "")} for s in found]
+    return _json({"server_time": now.isoformat(), "tickets": rows})
 
 
 @access(Access.SUPERVISOR)
@@ -156,7 +120,7 @@ async def live(request: web.Request) -> web.StreamResponse:
     })  # fmt: skip
     try:
         await response.prepare(request)
-        board = await request.app[LIVE].board(request.app[CLOCK]())
+        board = await board_json(request.app)
         await response.write(sse(json.dumps({"kind": "board", "board": board})))
         while not listener.dropped.is_set():
             try:

@@ -20,16 +20,19 @@ from ivr.runtime.log_throttle import LogThrottle
 from ivr.runtime.tasks import Retry, retry_forever
 from ivr.store.accounts import Accounts
 from ivr.store.calendar import CalendarRules, CalendarStore
+from ivr.store.directory import Directory
 from ivr.store.helpdesk_sync import HelpdeskSync
 from ivr.store.live import LiveStore
 from ivr.store.tickets import TicketStore
 from ivr.tester.engine import CallTester
-from ivr.web import api, helpdesk, ops, reports_view, tester_view, views
+from ivr.web import api, helpdesk, ops, reports_view, summary, tester_view, tickets_api, views
 from ivr.web.context import (
     AMI_CONFIGURED,
     CALENDARS,
     CLOCK,
+    DIRECTORY,
     LIVE,
+    RECORDING_DIR,
     REDIS,
     RELAY,
     TICKETS,
@@ -42,6 +45,7 @@ from ivr.web.security import (
     HELPDESK_REFUSALS,
     HELPDESK_SECRET,
     SECURE_COOKIES,
+    Access,
     authenticate,
     security_headers,
 )
@@ -55,20 +59,26 @@ AMI_WATCH_SECONDS = 5.0
 ROUTES = [
     web.get("/login", views.login_get),
     web.post("/login", views.login_post),
-    web.get("/login.css", views.login_css),
+    web.get("/static/app.css", views.static_file("app.css", Access.PUBLIC)),
     web.post("/logout", views.logout),
     web.get("/", views.dashboard),
-    web.get("/static/dashboard.js", views.dashboard_js),
+    web.get("/tickets", views.tickets),
+    web.get("/static/common.js", views.static_file("common.js", Access.SUPERVISOR)),
+    web.get("/static/board.js", views.static_file("board.js", Access.SUPERVISOR)),
+    web.get("/static/drawer.js", views.static_file("drawer.js", Access.SUPERVISOR)),
+    web.get("/static/tickets.js", views.static_file("tickets.js", Access.SUPERVISOR)),
     web.get("/reports", reports_view.page),
     web.get("/reports/csv", reports_view.csv),
     web.get("/tester", tester_view.tester),
-    web.get("/static/tester.js", views.tester_js),
+    web.get("/static/tester.js", views.static_file("tester.js", Access.ADMIN)),
     web.get("/api/me", api.me),
     web.get("/api/queues", api.queues),
-    web.get("/api/tickets", api.tickets),
-    web.get("/api/tickets/{number}", api.ticket),
-    web.post("/api/tickets/{number}/ack", api.ticket_ack),
-    web.post("/api/tickets/{number}/resolve", api.ticket_resolve),
+    web.get("/api/summary", summary.summary),
+    web.get("/api/tickets", tickets_api.tickets),
+    web.get("/api/tickets/{number}", tickets_api.ticket),
+    web.get("/api/tickets/{number}/recordings/{index}", tickets_api.recording),
+    web.post("/api/tickets/{number}/ack", tickets_api.ticket_ack),
+    web.post("/api/tickets/{number}/resolve", tickets_api.ticket_resolve),
     web.get("/api/callbacks", api.callbacks),
     web.get("/api/sla", api.sla),
     web.get("/api/reports", reports_view.api),
@@ -109,6 +119,8 @@ def create_app(
     app[HELPDESK_SECRET] = settings.helpdesk_secret
     app[HELPDESK_REFUSALS] = LogThrottle(interval=60.0)
     app[helpdesk.HELPDESK_SYNC] = HelpdeskSync(redis, app[CALENDARS])
+    app[DIRECTORY] = Directory(redis)
+    app[RECORDING_DIR] = settings.recording_dir
     if call_tester is not None:
         app[tester_view.TESTER] = call_tester
         app.on_cleanup.append(_close_tester)

@@ -14,12 +14,13 @@ from html import escape
 
 from ivr.domain.reports import DayPoint, HourPoint
 
-WIDTH = 720
-HEIGHT = 262
+WIDTH = 600
+HEIGHT = 260
 TOP = 50  # room for the visible title and the value labels above the tallest bar
 BOTTOM = 36  # room for the category labels
 LEFT = 12
 RIGHT = 96  # room for the line labels at the right end
+NAME_GAP = 15  # least vertical distance between two line names
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,7 +59,7 @@ def _svg(title: str, body: list[str], chart_id: str, *, empty: bool = False) -> 
         f'viewBox="0 0 {WIDTH} {HEIGHT}" width="{WIDTH}" height="{HEIGHT}" '
         f'aria-labelledby="{escape(chart_id)}-title">'
         f'<title id="{escape(chart_id)}-title">{escape(title)}</title>'
-        f'<text class="chart-title" x="{LEFT}" y="20" font-size="14" font-weight="600">'
+        f'<text class="chart-title" x="{LEFT}" y="20" font-size="16" font-weight="600">'
         f"{escape(title)}</text>" + note + "".join(body) + "</svg>"
     )
 
@@ -97,12 +98,12 @@ def bar_chart(
             )
             body.append(
                 f'<text class="value" x="{centre:.1f}" y="{y - 4:.1f}" '
-                f'text-anchor="middle" font-size="11">{escape(bar.text)}</text>'
+                f'text-anchor="middle" font-size="13">{escape(bar.text)}</text>'
             )
         if n % label_every == 0:
             body.append(
                 f'<text class="category" x="{centre:.1f}" y="{plot_bottom + 16}" '
-                f'text-anchor="middle" font-size="11">{escape(bar.label)}</text>'
+                f'text-anchor="middle" font-size="13">{escape(bar.label)}</text>'
             )
     return _svg(title, body, chart_id, empty=all(b.value is None for b in bars))
 
@@ -121,30 +122,38 @@ def line_chart(
             x = LEFT + n * slot + slot / 2
             body.append(
                 f'<text class="category" x="{x:.1f}" y="{plot_bottom + 16}" '
-                f'text-anchor="middle" font-size="11">{escape(label)}</text>'
+                f'text-anchor="middle" font-size="13">{escape(label)}</text>'
             )
+    names_at: list[float] = []  # heights of the line names written so far
     for line in lines:
         points = [
-            (LEFT + n * slot + slot / 2, plot_bottom - (span * v / highest if highest else 0), v)
+            (LEFT + n * slot + slot / 2, plot_bottom - (span * v / highest if highest else 0), v, n)
             for n, v in enumerate(line.values)
             if v is not None
         ]
         if not points:
             continue
-        path = " ".join(f"{x:.1f},{y:.1f}" for x, y, _v in points)
+        path = " ".join(f"{x:.1f},{y:.1f}" for x, y, _v, _n in points)
         body.append(
             f'<polyline class="{escape(line.css)}" points="{path}" fill="none" stroke-width="2" />'
         )
-        for x, y, v in points:
+        for x, y, v, n in points:
             body.append(f'<circle class="{escape(line.css)}" cx="{x:.1f}" cy="{y:.1f}" r="3" />')
-            body.append(
-                f'<text class="value" x="{x:.1f}" y="{y - 6:.1f}" text-anchor="middle" '
-                f'font-size="10">{escape(_fmt(v) + unit)}</text>'
-            )
-        x, y, _v = points[-1]
+            # A value an earlier line already wrote at the same point is not written twice.
+            if not any(other.values[n] == v for other in lines[: lines.index(line)]):
+                body.append(
+                    f'<text class="value" x="{x:.1f}" y="{y - 6:.1f}" text-anchor="middle" '
+                    f'font-size="12">{escape(_fmt(v) + unit)}</text>'
+                )
+        x, y, _v, _n = points[-1]
+        # Lines that end together would write their names on top of each other.
+        y_name = y + 4
+        while any(abs(y_name - used) < NAME_GAP for used in names_at):
+            y_name += NAME_GAP
+        names_at.append(y_name)
         body.append(
-            f'<text class="line-name {escape(line.css)}" x="{x + 8:.1f}" y="{y + 4:.1f}" '
-            f'font-size="12">{escape(line.name)}</text>'
+            f'<text class="line-name {escape(line.css)}" x="{x + 8:.1f}" y="{y_name:.1f}" '
+            f'font-size="13">{escape(line.name)}</text>'
         )
     empty = all(v is None for line in lines for v in line.values)
     return _svg(title, body, chart_id, empty=empty)

@@ -10,6 +10,7 @@ from aiohttp import web
 from redis.asyncio import Redis
 
 from ivr.store.calendar import CalendarStore
+from ivr.store.directory import Directory
 from ivr.store.live import LiveStore
 from ivr.store.tickets import TicketStore
 from ivr.web.relay import Relay
@@ -24,3 +25,6 @@ CLOCK: web.AppKey[Clock] = web.AppKey("clock")
 AMI_CONFIGURED = web.AppKey("ami_configured", bool)
 TIMEZONE = web.AppKey("timezone", ZoneInfo)
 CALENDARS = web.AppKey("calendars", CalendarStore)
+DIRECTORY = web.AppKey("directory", Directory)
+# Where Asterisk records callers' descriptions: the only folder recordings are served from.
+RECORDING_DIR = web.AppKey("recording_dir", str)

@@ -1,30 +1,45 @@
-"""HTML of the sign-in page and the dashboard shell.
+"""HTML of the page frame, the sign-in page, the live board and the ticket list.
 
-Pages carry no data of their own: the dashboard's script fetches ``/api/queues``
-and follows ``/api/live``, and writes every value with ``textContent``, so no
-caller ID or CSV text is ever parsed as HTML. The few values written here are
-escaped.
+Pages carry no caller data of their own: the board's and the tickets' scripts
+fetch the JSON API and follow ``/api/live``, and write every value with
+``textContent``, so no caller ID or CSV text is ever parsed as HTML. The few
+values written here are escaped.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from html import escape
 
+BRAND = "Partner support"
+# The product mark: a headset in a rounded square (inline SVG: no request, no inline style).
+LOGO = (
+    '<svg viewBox="0 0 32 32" aria-hidden="true" focusable="false">'
+    '<rect width="32" height="32" rx="8" fill="#1a58b5"/>'
+    '<path d="M9 18v-3a7 7 0 0 1 14 0v3" fill="none" stroke="#fff" stroke-width="2.4"/>'
+    '<rect x="7" y="17" width="4.5" height="7" rx="1.5" fill="#fff"/>'
+    '<rect x="20.5" y="17" width="4.5" height="7" rx="1.5" fill="#fff"/></svg>'
+)
 
-def page(title: str, body: str, *, script: str = "") -> str:
-    """A whole HTML page around ``body`` (escaped title; the shared style sheet; one script)."""
-    tag = f'<script src="{escape(script)}" defer></script>' if script else ""
+
+def page(
+    title: str, body: str, *, scripts: Sequence[str] = (), body_class: str = "", data: str = ""
+) -> str:
+    """A whole HTML page around ``body``: the shared style sheet and the page's scripts."""
+    tags = "".join(f'<script src="{escape(s)}" defer></script>' for s in scripts)
+    cls = f' class="{escape(body_class)}"' if body_class else ""
     return f"""<!doctype html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="color-scheme" content="light dark">
 <title>{escape(title)}</title>
-<link rel="stylesheet" href="/login.css">
+<link rel="stylesheet" href="/static/app.css">
 <link rel="icon" href="data:,">
-{tag}
+{tags}
 </head>
-<body>
+<body{cls}{data}>
 {body}
 </body>
 </html>
@@ -33,71 +48,159 @@ def page(title: str, body: str, *, script: str = "") -> str:
 
 def login_page(login_token: str, error: str = "", name: str = "") -> str:
     """The sign-in form (with its double-submit CSRF token)."""
-    message = f'<p class="error" role="alert">{escape(error)}</p>' if error else ""
+    message = f'<p class="notice" role="alert">{escape(error)}</p>' if error else ""
     return page(
-        "Sign in - partner support line",
+        "Sign in - partner support console",
         f"""<main class="signin">
-<h1>Partner support line</h1>
-<p>Supervisors and administrators sign in to see the live queues.</p>
+<div class="card">
+<div class="brand">{LOGO}<span>{BRAND}</span></div>
+<h1>Sign in</h1>
+<p class="muted">The supervisors' console of the partner support line: live queues,
+tickets, SLA and reports.</p>
 {message}
 <form method="post" action="/login">
 <input type="hidden" name="csrf" value="{escape(login_token)}">
-<label>Account
-<input name="name" autocomplete="username" required value="{escape(name)}"></label>
-<label>Password
-<input name="password" type="password" autocomplete="current-password" required></label>
-<button type="submit">Sign in</button>
+<div class="field"><label for="name">Account</label>
+<input id="name" name="name" autocomplete="username" required autofocus
+ autocapitalize="none" spellcheck="false" value="{escape(name)}"></div>
+<div class="field"><label for="password">Password</label>
+<input id="password" name="password" type="password" autocomplete="current-password" required>
+</div>
+<button type="submit" class="primary">Sign in</button>
 </form>
+</div>
+<p class="foot">Partner support line 214-556-5917 · accounts: <code>ivr users add</code></p>
 </main>""",
+        body_class="signin-page",
     )
 
 
-def header(title: str, name: str, role: str, csrf: str) -> str:
-    """The signed-in pages' header: title, navigation, who is signed in, sign-out."""
-    links = [("/", "Live queues"), ("/reports", "Reports")]
-    if role == "admin":
-        links.append(("/tester", "Call tester"))
-    nav = " ".join(f'<a href="{escape(href)}">{escape(text)}</a>' for href, text in links)
-    return f"""<header>
-<h1>{escape(title)}</h1>
-<nav>{nav}</nav>
-<span class="who">{escape(name)} ({escape(role)})</span>
+NAV = (("/", "Board"), ("/tickets", "Tickets"), ("/reports", "Reports"))
+
+
+def header(current: str, name: str, role: str, csrf: str) -> str:
+    """The signed-in pages' top bar: the product, navigation, who is signed in, sign-out."""
+    links = [*NAV, ("/tester", "Call tester")] if role == "admin" else list(NAV)
+    items = "".join(
+        f'<li><a href="{escape(href)}"'
+        + (' aria-current="page"' if href == current else "")
+        + f">{escape(text)}</a></li>"
+        for href, text in links
+    )
+    return f"""<a class="skip" href="#main">Skip to content</a>
+<header class="topbar">
+<a class="brand" href="/">{LOGO}<span>{BRAND}</span></a>
+<nav aria-label="Main"><ul>{items}</ul></nav>
+<div class="who"><span>{escape(name)} · {escape(role)}</span>
 <form method="post" action="/logout"><input type="hidden" name="csrf" value="{escape(csrf)}">
-<button type="submit">Sign out</button></form>
+<button type="submit" class="small">Sign out</button></form></div>
 </header>"""
 
 
-def dashboard_page(name: str, role: str, csrf: str) -> str:
-    """The live board's shell; the script fills it."""
+def _session_data(role: str, csrf: str, tz: str) -> str:
+    return f' data-role="{escape(role)}" data-csrf="{escape(csrf)}" data-tz="{escape(tz)}"'
+
+
+DRAWER = """<dialog id="ticket-drawer" class="drawer" aria-labelledby="drawer-title">
+<div class="drawer-head"><h2 id="drawer-title">Ticket</h2>
+<span id="drawer-badges"></span>
+<button type="button" class="small" id="drawer-close">Close</button></div>
+<div class="drawer-body" id="drawer-body"><p class="muted">Loading…</p></div>
+</dialog>"""
+
+TILES = (
+    ("calls", "Calls today"),
+    ("waiting", "Waiting now"),
+    ("emergencies", "Open emergencies"),
+    ("at_risk", "Tickets at risk"),
+    ("sla_met", "SLA met today"),
+    ("service_level", "Service level"),
+    ("longest", "Longest wait today"),
+)
+
+
+def dashboard_page(name: str, role: str, csrf: str, tz: str, *, wall: bool = False) -> str:
+    """The live board's shell (``wall``: the wallboard, no chrome); the script fills it."""
+    tiles = "".join(
+        f'<li class="tile" id="tile-{key}"><span class="label">{escape(label)}</span>'
+        f'<span class="value">&ndash;</span><span class="sub">&nbsp;</span></li>'
+        for key, label in TILES
+    )
     return page(
-        "Live queues - partner support line",
-        header("Live queues", name, role, csrf)
-        + """
-<div id="stale" class="stale" role="status" hidden></div>
-<section id="sla-alerts" class="alerts" aria-live="assertive" hidden>
-<h2>SLA alerts</h2>
-<ul id="sla-alert-list"></ul>
+        "Board - partner support console",
+        header("/", name, role, csrf)
+        + f"""
+<main id="main" class="page board">
+<h1 class="visually-hidden">Live board</h1>
+<div class="statusline">
+<span id="ami-state" class="ami" role="status">Checking the Asterisk link…</span>
+<span id="updated" class="muted"></span>
+<span class="spacer"></span>
+<button type="button" id="sound" class="small no-wall" aria-pressed="false">
+Sound on emergencies</button>
+<a class="button small no-wall" href="/?wall=1">Wallboard</a>
+</div>
+<div id="announcer" class="announcer" aria-live="assertive" aria-atomic="false"></div>
+<ul class="tiles" aria-label="Today at a glance">{tiles}</ul>
+<div class="board-grid">
+<section aria-labelledby="queues-title">
+<div class="section-head"><h2 id="queues-title">Queues</h2></div>
+<div id="queues" class="queues"><p class="muted">Loading…</p></div>
 </section>
-<main id="queues" aria-live="polite"><p class="muted">Loading…</p></main>
-<section id="sla-panel" class="queue">
-<h2>Open tickets on the SLA clock</h2>
-<table class="standings">
-<thead><tr><th>Ticket</th><th>Tier</th><th>Reseller</th><th>Host ID</th><th>Customer</th>
-<th>Elapsed</th><th>Due in</th><th>Alerts</th></tr></thead>
-<tbody id="sla-standings"><tr><td colspan="8" class="muted">Loading…</td></tr></tbody>
+<div class="side">
+<section id="sla-alerts" class="card" aria-labelledby="alerts-title" hidden>
+<h2 id="alerts-title">SLA alerts</h2>
+<ul id="sla-alert-list" class="alerts" aria-live="polite"></ul>
+</section>
+<section id="sla-panel" class="card" aria-labelledby="sla-title">
+<div class="section-head"><h2 id="sla-title">On the SLA clock</h2>
+<a class="no-wall" href="/tickets">All tickets</a></div>
+<ol id="sla-standings" class="standings"><li class="muted">Loading…</li></ol>
+</section>
+</div>
+</div>
+</main>
+{DRAWER}""",
+        scripts=("/static/common.js", "/static/drawer.js", "/static/board.js"),
+        body_class="wall" if wall else "",
+        data=_session_data(role, csrf, tz),
+    )
+
+
+def tickets_page(name: str, role: str, csrf: str, tz: str) -> str:
+    """The ticket list's shell with its drawer; the script fills it."""
+    filters = "".join(
+        f'<button type="button" class="small" data-filter="{key}" aria-pressed="'
+        f'{"true" if key == "active" else "false"}">{label}</button>'
+        for key, label in (
+            ("active", "Not resolved"),
+            ("open", "Open"),
+            ("acknowledged", "Acknowledged"),
+            ("resolved", "Resolved"),
+            ("emergency", "Emergencies"),
+            ("all", "All"),
+        )
+    )
+    return page(
+        "Tickets - partner support console",
+        header("/tickets", name, role, csrf)
+        + f"""
+<main id="main" class="page">
+<div class="page-head"><h1>Tickets</h1>
+<span id="ticket-count" class="muted" role="status"></span></div>
+<div class="filters" role="group" aria-label="Show">{filters}</div>
+<div class="card table-wrap" tabindex="0" role="region" aria-label="Tickets">
+<table id="ticket-table">
+<caption class="visually-hidden">Newest tickets first; choose one to open it</caption>
+<thead><tr><th scope="col">Ticket</th><th scope="col">Status</th><th scope="col">Reseller</th>
+<th scope="col">Customer</th><th scope="col" class="wide-only">Host ID</th>
+<th scope="col" class="wide-only">Tier</th><th scope="col" class="wide-only">Opened</th>
+<th scope="col" class="wide-only">SLA due</th></tr></thead>
+<tbody id="ticket-rows"><tr><td colspan="8" class="muted">Loading…</td></tr></tbody>
 </table>
-</section>
-<template id="queue-template">
-<section class="queue">
-<h2 class="queue-name"></h2>
-<p class="figures"></p>
-<table class="callers">
-<thead><tr><th>#</th><th>Waiting</th><th>Caller</th><th>Reseller</th><th>Tier</th>
-<th>Host ID</th><th>Ticket</th><th>SLA left</th></tr></thead>
-<tbody></tbody>
-</table>
-<p class="agents"></p>
-</section>
-</template>""",
-        script="/static/dashboard.js",
+</div>
+</main>
+{DRAWER}""",
+        scripts=("/static/common.js", "/static/drawer.js", "/static/tickets.js"),
+        data=_session_data(role, csrf, tz),
     )

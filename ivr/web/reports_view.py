@@ -17,10 +17,10 @@ from typing import Any
 from aiohttp import web
 
 from ivr.domain.report_csv import table_csv
-from ivr.domain.reports import Table, series_tables
+from ivr.domain.reports import SupportReport, Table, series_tables
 from ivr.store.report_data import ReportSeries, report_series, support_report
 from ivr.web.context import CLOCK, REDIS, TIMEZONE
-from ivr.web.reports_html import reports_page
+from ivr.web.reports_html import RangeForm, reports_page
 from ivr.web.security import Access, access, current_account, current_session
 
 MAX_DAYS = 366  # a year at most per request: the report reads every call of the range
@@ -35,9 +35,17 @@ class ReportRange:
     day: dt.date
 
 
+class RangeError(ValueError):
+    """A report range that cannot be shown, naming the field at fault (for the form)."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field
+
+
 def report_range(query: Mapping[str, str], today: dt.date) -> ReportRange:
     """The range a query asks for: ``from``/``to`` default to this week (Monday to
-    today), ``day`` to today, or to ``to`` when that is earlier. Raises ValueError."""
+    today), ``day`` to today, or to ``to`` when that is earlier. Raises RangeError."""
 
     def date(name: str, default: dt.date) -> dt.date:
         text = query.get(name, "").strip()
@@ -46,46 +54,78 @@ def report_range(query: Mapping[str, str], today: dt.date) -> ReportRange:
         try:
             return dt.date.fromisoformat(text)
         except ValueError:
-            raise ValueError(f"{name}: expected a date such as 2026-11-25") from None
+            raise RangeError(name, f"{name}: expected a date such as 2026-11-25") from None
 
     last = date("to", today)
     first = date("from", last - dt.timedelta(days=last.weekday()))
     if last < first:
-        raise ValueError("to is before from")
+        raise RangeError("to", "to is before from")
     if (last - first).days >= MAX_DAYS:
-        raise ValueError(f"at most {MAX_DAYS} days at a time")
+        raise RangeError("from", f"at most {MAX_DAYS} days at a time")
     return ReportRange(first, last, date("day", min(today, last)))
 
 
-async def _load(request: web.Request) -> tuple[ReportRange, list[Table], ReportSeries]:
+@dataclass(frozen=True, slots=True)
+class Loaded:
+    """A report range with its report, every table and the chart series."""
+
+    chosen: ReportRange
+    report: SupportReport
+    tables: list[Table]
+    series: ReportSeries
+
+
+async def _read(request: web.Request, chosen: ReportRange) -> Loaded:
     now = request.app[CLOCK]()
     tz = request.app[TIMEZONE]
-    try:
-        chosen = report_range(request.query, now.astimezone(tz).date())
-    except ValueError as exc:
-        raise web.HTTPBadRequest(text=f"bad report range: {exc}") from None
     redis = request.app[REDIS]
     report = await support_report(redis, tz, chosen.first, chosen.last, now)
     series = await report_series(redis, tz, chosen.first, chosen.last, chosen.day, now)
-    return chosen, report.tables() + series_tables(series.hours, series.days), series
+    tables = report.tables() + series_tables(series.hours, series.days)
+    return Loaded(chosen, report, tables, series)
+
+
+async def _load(request: web.Request) -> tuple[ReportRange, list[Table], ReportSeries]:
+    today = request.app[CLOCK]().astimezone(request.app[TIMEZONE]).date()
+    try:
+        chosen = report_range(request.query, today)
+    except ValueError as exc:
+        raise web.HTTPBadRequest(text=f"bad report range: {exc}") from None
+    loaded = await _read(request, chosen)
+    return chosen, loaded.tables, loaded.series
 
 
 @access(Access.SUPERVISOR)
 async def page(request: web.Request) -> web.StreamResponse:
-    """The report page: range form, day/week presets, charts, every table with its CSV link."""
-    chosen, tables, series = await _load(request)
+    """The report page: range form, presets, figures, charts, every table, the Export menu.
+    A bad date is shown on the form beside its field (400), not as a bare error page."""
     account = current_account(request)
     session = current_session(request)
+    tz = request.app[TIMEZONE]
+    today = request.app[CLOCK]().astimezone(tz).date()
+    query = request.query
+    try:
+        chosen = report_range(query, today)
+    except RangeError as exc:
+        form = RangeForm(query.get("from", ""), query.get("to", ""), query.get("day", ""),
+                         {exc.field: str(exc)})  # fmt: skip
+        html = reports_page(name=account.name, role=account.role.value,
+                            csrf=session.csrf if session else "", form=form, today=today, tz=tz,
+                            shown=None, report=None, tables=[], series=None)  # fmt: skip
+        return web.Response(text=html, content_type="text/html", status=400)
+    loaded = await _read(request, chosen)
+    form = RangeForm(chosen.first.isoformat(), chosen.last.isoformat(), chosen.day.isoformat(), {})
     html = reports_page(
         name=account.name,
         role=account.role.value,
         csrf=session.csrf if session else "",
-        first=chosen.first,
-        last=chosen.last,
-        day=chosen.day,
-        today=request.app[CLOCK]().astimezone(request.app[TIMEZONE]).date(),
-        tables=tables,
-        series=series,
+        form=form,
+        today=today,
+        tz=tz,
+        shown=(chosen.first, chosen.last, chosen.day),
+        report=loaded.report,
+        tables=loaded.tables,
+        series=loaded.series,
     )
     return web.Response(text=html, content_type="text/html")
 

@@ -28,43 +28,62 @@ KEYPAD = ("1", "2", "3", "4", "5", "6", "7", "8", "9", "*", "0", "#")
 
 
 def tester_page(name: str, role: str, csrf: str, at: dt.datetime) -> str:
-    """The keypad page (the script does the rest)."""
+    """The tester: the call's inputs and keypad in one panel, the result beside it."""
     keys = "".join(
-        f'<button type="button" class="key" data-key="{escape(k)}">{escape(k)}</button>'
+        f'<button type="button" class="key" data-key="{escape(k)}" '
+        f'aria-label="key {escape(k)}">{escape(k)}</button>'
         for k in KEYPAD
     )
+    zone = f"{at.tzinfo}, {at.tzname()}" if at.tzinfo else "the centre's zone"
     return page(
-        "Call tester - partner support line",
-        header("Call tester", name, role, csrf)
+        "Call tester - partner support console",
+        header("/tester", name, role, csrf)
         + f"""
-<main class="tester">
-<p class="muted">A simulated call through the real support line at the time you choose.
-Nothing it does is kept: no ticket, no lockout, no page, no call record.</p>
-<form id="tester-form">
+<main id="main" class="page">
+<div class="page-head"><h1>Call tester</h1>
+<p class="lead">A simulated call through the real support line at the time you choose.
+Nothing it does is kept: no ticket, no lockout, no page, no call record.</p></div>
+<div class="tester-grid">
+<form id="tester-form" class="card panel-form" aria-labelledby="call-title">
+<h2 id="call-title">The call</h2>
 <input type="hidden" name="csrf" value="{escape(csrf)}">
-<label>Time of the call
-<input type="datetime-local" name="at" value="{at.strftime("%Y-%m-%dT%H:%M")}" required></label>
-<label>Calling number <input name="caller" value="2145550100" inputmode="tel" required></label>
-<label>Keys pressed, one answer per prompt (two spaces: no answer)
-<input name="dtmf" id="dtmf" class="dtmf" autocomplete="off" spellcheck="false"></label>
+<div class="field"><label for="at">Time of the call
+<span class="hint">({escape(zone)})</span></label>
+<input type="datetime-local" id="at" name="at" value="{at.strftime("%Y-%m-%dT%H:%M")}"
+ required></div>
+<div class="field"><label for="caller">Calling number</label>
+<input id="caller" name="caller" value="2145550100" inputmode="tel" autocomplete="off"
+ required></div>
+<div class="field"><label for="dtmf">Keys pressed <span class="hint">one answer per prompt,
+separated by a space; two spaces: no answer</span></label>
+<input name="dtmf" id="dtmf" class="dtmf" autocomplete="off" spellcheck="false"
+ placeholder="1 1001# 2468# 123456# 1 #"></div>
 <div class="keypad" role="group" aria-label="Keypad">{keys}
-<button type="button" id="key-next">Next prompt</button>
+<div class="wide"><button type="button" id="key-next">Next prompt</button>
 <button type="button" id="key-timeout">No answer</button>
-<button type="button" id="key-clear">Clear</button>
+<button type="button" id="key-clear">Clear</button></div>
 </div>
-<button type="submit" id="place-call">Place the call</button>
+<button type="submit" id="place-call" class="primary">Place the call</button>
 </form>
-<p id="tester-error" class="error" role="alert" hidden></p>
-<section id="tester-result" hidden>
-<h2>Where the call ends</h2>
-<p id="call-end" class="call-end"></p>
-<table class="call-end-table"><tbody id="call-end-rows"></tbody></table>
-<h2>What the caller hears</h2>
-<ol id="call-steps" class="steps"></ol>
+<section class="card" aria-labelledby="result-title">
+<h2 id="result-title">What happens</h2>
+<div id="tester-status" role="status" class="visually-hidden"></div>
+<p id="tester-error" class="notice" role="alert" hidden></p>
+<p id="tester-placeholder" class="placeholder">Choose the time, the calling number and the keys,
+then place the call: the IVR's side and the caller's appear here, step by step.</p>
+<div id="tester-result" hidden>
+<div class="chips" id="call-end" aria-label="Where the call ends"></div>
+<ol id="call-steps" class="timeline" aria-label="The call, step by step"></ol>
 <ul id="call-problems" class="error"></ul>
+<details class="folded"><summary>Channel variables set for the dialplan</summary>
+<div class="table-wrap" tabindex="0" role="region" aria-label="Channel variables">
+<table><thead><tr><th scope="col">Variable</th><th scope="col">Value</th></tr></thead>
+<tbody id="call-end-rows"></tbody></table></div></details>
+</div>
 </section>
+</div>
 </main>""",
-        script="/static/tester.js",
+        scripts=("/static/tester.js",),
     )
 
 

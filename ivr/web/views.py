@@ -1,4 +1,4 @@
-"""Browser pages: sign-in, sign-out and the dashboard shell."""
+"""Browser pages: sign-in, sign-out, the board and ticket shells, and the static files."""
 
 from __future__ import annotations
 
@@ -9,13 +9,15 @@ from importlib import resources
 
 from aiohttp import web
 
-from ivr.web.html import dashboard_page, login_page
+from ivr.web.context import TIMEZONE
+from ivr.web.html import dashboard_page, login_page, tickets_page
 from ivr.web.security import (
     ACCOUNTS,
     LOGIN_COOKIE,
     SECURE_COOKIES,
     SESSION_COOKIE,
     Access,
+    Handler,
     access,
     current_account,
     current_session,
@@ -26,9 +28,21 @@ log = logging.getLogger("ivr.web")
 
 # Read once at import: serving them never touches the disk on the event loop.
 _STATIC = resources.files("ivr.web") / "static"
-LOGIN_CSS = (_STATIC / "login.css").read_text()
-DASHBOARD_JS = (_STATIC / "dashboard.js").read_text()
-TESTER_JS = (_STATIC / "tester.js").read_text()
+CONTENT_TYPES = {".css": "text/css", ".js": "application/javascript"}
+
+
+def static_file(name: str, level: Access) -> Handler:
+    """A handler serving one file of ``static/`` to whoever ``level`` admits (the style
+    sheet to everyone, for the sign-in page; each script to the users of its page)."""
+    text = (_STATIC / name).read_text()
+    content_type = CONTENT_TYPES[name[name.rindex(".") :]]
+
+    async def serve(_request: web.Request) -> web.StreamResponse:
+        return web.Response(text=text, content_type=content_type,
+                            headers={"Cache-Control": "max-age=300"})  # fmt: skip
+
+    serve.__doc__ = f"The static file {name}."
+    return access(level)(serve)
 
 
 def _client_address(request: web.Request) -> str:
@@ -99,30 +113,21 @@ async def logout(request: web.Request) -> web.StreamResponse:
 
 @access(Access.SUPERVISOR)
 async def dashboard(request: web.Request) -> web.StreamResponse:
-    """The live board."""
+    """The live board (``?wall=1``: the wallboard, large type and no chrome)."""
     account = current_account(request)
     session = current_session(request)
-    return web.Response(
-        text=dashboard_page(account.name, account.role.value, session.csrf if session else ""),
-        content_type="text/html",
-    )
-
-
-@access(Access.PUBLIC)
-async def login_css(_request: web.Request) -> web.StreamResponse:
-    """The style sheet of the sign-in page (and the dashboard)."""
-    return web.Response(text=LOGIN_CSS, content_type="text/css",
-                        headers={"Cache-Control": "max-age=300"})  # fmt: skip
+    wall = request.query.get("wall", "") in ("1", "true", "yes")
+    tz = request.app[TIMEZONE].key
+    html = dashboard_page(account.name, account.role.value, session.csrf if session else "",
+                          tz, wall=wall)  # fmt: skip
+    return web.Response(text=html, content_type="text/html")
 
 
 @access(Access.SUPERVISOR)
-async def dashboard_js(_request: web.Request) -> web.StreamResponse:
-    """The dashboard's script (signed-in users only, like the page)."""
-    return web.Response(text=DASHBOARD_JS,
-                        content_type="application/javascript")  # fmt: skip
-
-
-@access(Access.ADMIN)
-async def tester_js(_request: web.Request) -> web.StreamResponse:
-    """The call tester's script (administrators only, like the page)."""
-    return web.Response(text=TESTER_JS, content_type="application/javascript")
+async def tickets(request: web.Request) -> web.StreamResponse:
+    """The ticket list with its drawer (``#NUMBER`` opens one)."""
+    account = current_account(request)
+    session = current_session(request)
+    tz = request.app[TIMEZONE].key
+    html = tickets_page(account.name, account.role.value, session.csrf if session else "", tz)
+    return web.Response(text=html, content_type="text/html")

@@ -34,4 +34,5 @@ async def sign_in_page(page: Page, base: str, name: str, password: str) -> None:
     await page.get_by_label("Account").fill(name)
     await page.get_by_label("Password").fill(password)
     await page.get_by_role("button", name="Sign in").click()
-    await expect(page.get_by_role("heading", name="Live queues")).to_be_visible()
+    await expect(page).to_have_url(f"{base}/")
+    await expect(page.get_by_role("heading", name="Live board")).to_be_attached()

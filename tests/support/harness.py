@@ -56,11 +56,13 @@ class Line:
         *,
         hangup_at: int | None = None,
         script: str = "support-line",
+        unique_id: str = "",
     ) -> CallResult:
         """Place one strict call; fail the test on any protocol violation."""
         result = await self.asterisk.place(
             SimulatedCall(
                 caller_id=caller,
+                unique_id=unique_id,
                 answers=SimulatedCall.parse_dtmf(dtmf),
                 hangup_at=hangup_at,
                 script=script,

@@ -30,7 +30,7 @@ from tests.support.web_harness import (
     sign_in,
 )
 
-PUBLIC = {("GET", "/login"), ("POST", "/login"), ("GET", "/login.css"), ("GET", "/healthz"),
+PUBLIC = {("GET", "/login"), ("POST", "/login"), ("GET", "/static/app.css"), ("GET", "/healthz"),
           ("GET", "/metrics")}  # fmt: skip
 ADMIN_ONLY = {("GET", "/api/users"), ("POST", "/api/users"), ("DELETE", "/api/users/{name}"),
               ("GET", "/tester"), ("GET", "/static/tester.js"),
@@ -48,7 +48,7 @@ async def web(redis: Redis, settings: Settings) -> AsyncIterator[Web]:
 
 
 def _path(template: str) -> str:
-    return template.replace("{number}", "10001").replace("{name}", "nobody")
+    return template.replace("{number}", "10001").replace("{name}", "nobody").replace("{index}", "0")
 
 
 def test_every_route_declares_its_access() -> None:

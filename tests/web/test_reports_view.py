@@ -15,10 +15,12 @@ from ivr.config import Settings
 from ivr.domain.reports import DayPoint, HourPoint, SlaCompliance
 from ivr.store.report_data import support_report
 from ivr.store.stores import Stores
+from ivr.web import charts
 from ivr.web.charts import (
     Bar,
     bar_chart,
     calls_per_hour_chart,
+    line_chart,
     sla_per_day_chart,
     waits_per_hour_chart,
 )
@@ -155,15 +157,41 @@ async def test_report_page_shows_every_table_and_the_charts(
             assert response.status == 200
             html = await response.text()
     assert html.count('<svg class="chart"') == 3
+    nothing = html[html.index('id="quiet-title"') :]
     for table in report.tables():
-        assert f'id="table-{table.name}"' in html
-        assert f"table={table.name}" in html
+        assert f"table={table.name}" in html  # in the Export menu
+        if table.rows:
+            assert f'id="table-{table.name}"' in html
+        else:  # gathered under "Nothing to report"
+            assert f"<li>{table.title}</li>" in nothing
     assert 'id="table-calls_per_hour"' in html
     assert 'id="table-sla_per_day"' in html
     assert ">Today</a>" in html
     assert ">This week</a>" in html
-    assert "<td>all</td><td>2</td>" in html  # calls_by_tier's total
+    assert '<th scope="row">all</th><td class="num">2</td>' in html  # calls_by_tier's total
     assert "style=" not in html
+
+
+async def test_report_page_shows_times_locally_and_folds_empty_rows(
+    web: Web, line: Line, clock: Clock
+) -> None:
+    """Hours as local clock times, numbers right-aligned, the hours without calls folded
+    under one summary; a bad date is a 400 with the error beside its field."""
+    await _calls(line, clock)
+    async with browser() as client:
+        assert await sign_in(client, web.base, *SUPERVISOR) == 200
+        async with client.get(f"{web.base}/reports?from=2026-11-25&to=2026-11-25") as response:
+            html = await response.text()
+        async with client.get(f"{web.base}/reports?from=2026-11-25&to=nonsense") as response:
+            assert response.status == 400
+            bad = await response.text()
+    hours = html[html.index('id="table-calls_per_hour"') :]
+    assert '<th scope="row">10:00</th><td class="num">1</td>' in hours
+    assert '<th scope="row">22:00</th><td class="num">1</td>' in hours
+    assert "22 rows with nothing to count" in hours
+    assert 'aria-invalid="true" aria-describedby="to-error"' in bad
+    assert '<p class="field-error" id="to-error">to: expected a date such as 2026-11-25</p>' in bad
+    assert 'value="nonsense"' in bad
 
 
 async def test_csv_export_matches_the_report(
@@ -240,3 +268,23 @@ async def test_api_sla_lists_open_tickets_most_urgent_first(
     assert ticket is not None
     assert ticket.sla_due is not None
     assert emergency["due"] == ticket.sla_due.isoformat()
+
+
+def test_lines_ending_together_keep_their_names_apart() -> None:
+    """Two lines with the same last point write their names one under the other, and a
+    value both lines share at a point is written once."""
+    svg = line_chart(
+        "Waits",
+        ["07", "08"],
+        [
+            charts.Line("average", (42.0, 18.0), "line-a"),
+            charts.Line("90th pct", (42.0, 18.0), "line-b"),
+        ],
+        "chart-w",
+        unit="s",
+    )
+    names = [float(y) for y in re.findall(r'class="line-name [^"]+" x="[^"]+" y="([^"]+)"', svg)]
+    assert len(names) == 2
+    assert abs(names[0] - names[1]) >= 15
+    assert svg.count(">42s</text>") == 1
+    assert svg.count(">18s</text>") == 1
