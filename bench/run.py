@@ -22,6 +22,7 @@ from bench import (
     durable,
     helpdesk_sync,
     lag,
+    real_calls,
     redis_trips,
     sse,
     turnaround,
@@ -73,6 +74,8 @@ def run_all(only: set[str] | None = None) -> list[Figure]:
             figures += sse.measure(url)
     if step("helpdesk"):
         figures += helpdesk_sync.measure()
+    if step("asterisk"):  # real time: about 6 minutes of calls
+        figures += real_calls.measure()
     return figures
 
 
@@ -91,6 +94,7 @@ def main(argv: list[str] | None = None) -> int:
             "ami",
             "sse",
             "helpdesk",
+            "asterisk",
         ],
         help="run only these (repeatable)",
     )
