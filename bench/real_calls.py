@@ -113,6 +113,7 @@ class Batch:
     size: int
     failures: list[str] = field(default_factory=list)
     waits_ms: list[float] = field(default_factory=list)
+    waits_by_prompt: dict[str, list[float]] = field(default_factory=dict)  # the question keyed
     # CPU seconds over the batch: asterisk (its own), service (ivr serve or the scripts),
     # serve (ivr serve in either case), redis.
     cpu: dict[str, float] = field(default_factory=dict)
@@ -131,6 +132,12 @@ class Batch:
     def held(self) -> bool:
         """No call failed and the p95 key-to-prompt stayed under the limit."""
         return not self.failures and self.p95 < KEY_TO_PROMPT_MS
+
+    def slowest(self, count: int = 2) -> str:
+        """The questions after which the caller waited longest (p95), for the progress line."""
+        by = sorted(((percentile(w, 0.95), p) for p, w in self.waits_by_prompt.items()),
+                    reverse=True)  # fmt: skip
+        return ", ".join(f"{prompt} {p95:.0f} ms" for p95, prompt in by[:count])
 
     def per_call_ms(self, what: str) -> float:
         """CPU ms per call of one process (or ``total``)."""
@@ -152,6 +159,14 @@ async def _one(board: Switchboard, call: PlacedCall) -> None:
         await board.hang_up(call)
     with contextlib.suppress(TimeoutError):
         await call.wait_for("Hangup", timeout=30, Uniqueid=call.line_id)
+
+
+def _question(command: str) -> str:
+    """What an input command asked: its prompt's name, or "recording"."""
+    if command.startswith("RECORD FILE"):
+        return "recording"
+    quoted = command.split('"')
+    return quoted[1].rsplit("/", 1)[-1] if len(quoted) > 1 else command
 
 
 async def _check(call: PlacedCall, host_id: str, tickets: TicketStore) -> str | None:
@@ -215,7 +230,10 @@ async def run_batch(
             numbers.setdefault(number, call.name)
             if why is not None:
                 batch.failures.append(why)
-            batch.waits_ms += [wait * 1000 for _command, wait in call.key_waits()]
+            for command, wait in call.key_waits():
+                batch.waits_ms.append(wait * 1000)
+                prompt = _question(command)
+                batch.waits_by_prompt.setdefault(prompt, []).append(wait * 1000)
     return batch
 
 
@@ -251,7 +269,7 @@ async def play(line: Rig, steps: Sequence[int]) -> list[Batch]:
                       file=sys.stderr, flush=True)  # fmt: skip
                 batch = await run_batch(line, board, kind, chosen, pids)
                 print(f"  {batch.correct}/{size} correct in {batch.seconds:.0f} s, key to prompt "  # noqa: T201
-                      f"p95 {batch.p95:.0f} ms, CPU ms per call: "
+                      f"p95 {batch.p95:.0f} ms (after {batch.slowest()}), CPU ms per call: "
                       + ", ".join(f"{k} {batch.per_call_ms(k):.1f}" for k in batch.cpu)
                       + "".join(f"\n  {why}" for why in batch.failures[:5]),
                       file=sys.stderr, flush=True)  # fmt: skip

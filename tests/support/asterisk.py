@@ -283,7 +283,8 @@ clearglobalvars = yes
 [globals]
 {globals_}
 ; The caller's phone: the other half of a Local channel whose first half runs the
-; support line. Its keys are pressed with AMI PlayDTMF.
+; support line. Its keys are pressed with AMI PlayDTMF, or by the phone itself
+; in [ivr-test-keys] below.
 [ivr-test-caller]
 exten => s,1,Answer()
 same => n,Wait(900)
