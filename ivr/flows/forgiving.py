@@ -28,7 +28,6 @@ class ForgivingChannel:
 
     def __init__(self, channel: Channel) -> None:
         self._channel = channel
-        self.failed: list[str] = []  # what could not be played, in order
 
     @property
     def call_id(self) -> str:
@@ -44,7 +43,6 @@ class ForgivingChannel:
         try:
             await command
         except ChannelFailure as exc:
-            self.failed.append(what)
             log.warning("call=%s %s was not heard (%s); going on", self.call_id, what, exc)
 
     async def answer(self) -> None:
@@ -84,7 +82,6 @@ class ForgivingChannel:
         try:
             return await self._channel.record(name, max_seconds, silence_seconds)
         except ChannelFailure as exc:
-            self.failed.append("recording")
             log.warning("call=%s the recording failed (%s); going on", self.call_id, exc)
             return Recording(path="", ended_by="failed")
 

@@ -35,15 +35,9 @@ REPAGE_DELAY = dt.timedelta(minutes=5)
 class OnCallAccept:
     """Route ``oncall-accept?ticket=N&step=K[&round=R]``, on the engineer's channel."""
 
-    def __init__(
-        self,
-        tickets: TicketStore,
-        clock: Callable[[], dt.datetime],
-        repage_delay: dt.timedelta = REPAGE_DELAY,
-    ) -> None:
+    def __init__(self, tickets: TicketStore, clock: Callable[[], dt.datetime]) -> None:
         self._tickets = tickets
         self._clock = clock
-        self._repage_delay = repage_delay
 
     async def __call__(self, channel: Channel, query: Mapping[str, str]) -> None:
         """Offer the ticket; set IVR_ACCEPTED to 1 only if this engineer took it."""

@@ -26,31 +26,19 @@ from ivr.web.context import (
     TICKETS,
 )
 from ivr.web.relay import sse
+from ivr.web.replies import json_reply, limit_of
 from ivr.web.security import ACCOUNTS, Access, access, current_account
 
 log = logging.getLogger("ivr.web")
 
 KEEPALIVE_SECONDS = 15.0
-MAX_LIMIT = 500
-
-
-def _json(data: Any, status: int = 200) -> web.Response:
-    return web.json_response(data, status=status, dumps=lambda d: json.dumps(d, default=str))
-
-
-def _limit(request: web.Request, default: int = 100) -> int:
-    try:
-        value = int(request.query.get("limit", default))
-    except ValueError:
-        raise web.HTTPBadRequest(text="limit must be a number") from None
-    return max(1, min(value, MAX_LIMIT))
 
 
 @access(Access.SUPERVISOR)
 async def queues(request: web.Request) -> web.StreamResponse:
     """Every queue: waiting callers (with reseller, tier, Host ID, SLA), agents, today's
     figures, and the AMI link (``configured`` false: no Asterisk is set up)."""
-    return _json(await board_json(request.app))
+    return json_reply(await board_json(request.app))
 
 
 async def board_json(app: web.Application) -> dict[str, Any]:
@@ -72,9 +60,9 @@ async def callbacks(request: web.Request) -> web.StreamResponse:
     redis = request.app[REDIS]
     rows = cast(
         list[tuple[str, float]],
-        await redis.zrange(keys.CALLBACKS, 0, _limit(request) - 1, withscores=True),
+        await redis.zrange(keys.CALLBACKS, 0, limit_of(request) - 1, withscores=True),
     )
-    return _json({"callbacks": [
+    return json_reply({"callbacks": [
         {"ticket": number, "at": dt.datetime.fromtimestamp(score, dt.UTC).isoformat()}
         for number, score in rows
     ]})  # fmt: skip
@@ -99,14 +87,14 @@ async def sla(request: web.Request) -> web.StreamResponse:
     found = await sla_standings(app[REDIS], app[TICKETS], app[CALENDARS], now)
     names = await app[DIRECTORY].names(s.reseller for s in found)
     rows = [standing_json(s) | {"reseller_name": names.get(s.reseller, "")} for s in found]
-    return _json({"server_time": now.isoformat(), "tickets": rows})
+    return json_reply({"server_time": now.isoformat(), "tickets": rows})
 
 
 @access(Access.SUPERVISOR)
 async def me(request: web.Request) -> web.StreamResponse:
     """Who is signed in."""
     account = current_account(request)
-    return _json({"name": account.name, "role": account.role.value})
+    return json_reply({"name": account.name, "role": account.role.value})
 
 
 @access(Access.SUPERVISOR)
@@ -144,7 +132,7 @@ async def live(request: web.Request) -> web.StreamResponse:
 async def users(request: web.Request) -> web.StreamResponse:
     """Every dashboard account (names and roles; never a hash)."""
     found = await request.app[ACCOUNTS].list()
-    return _json({"users": [{"name": a.name, "role": a.role.value} for a in found]})
+    return json_reply({"users": [{"name": a.name, "role": a.role.value} for a in found]})
 
 
 @access(Access.ADMIN)
@@ -159,7 +147,7 @@ async def user_add(request: web.Request) -> web.StreamResponse:
         raise web.HTTPBadRequest(text=f"bad account: {exc}") from None
     await request.app[ACCOUNTS].add(name, role, password, request.app[CLOCK]())
     log.info("web: account %s (%s) saved by %s", name, role.value, current_account(request).name)
-    return _json({"name": name, "role": role.value}, status=201)
+    return json_reply({"name": name, "role": role.value}, status=201)
 
 
 @access(Access.ADMIN)
@@ -169,4 +157,4 @@ async def user_remove(request: web.Request) -> web.StreamResponse:
     if not await request.app[ACCOUNTS].remove(name):
         raise web.HTTPNotFound(text=f"no account {name}")
     log.info("web: account %s removed by %s", name, current_account(request).name)
-    return _json({"removed": name})
+    return json_reply({"removed": name})

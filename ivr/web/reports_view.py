@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -20,6 +19,7 @@ from ivr.domain.report_csv import table_csv
 from ivr.domain.reports import SupportReport, Table, series_tables
 from ivr.store.report_data import ReportSeries, report_series, support_report
 from ivr.web.context import CLOCK, REDIS, TIMEZONE
+from ivr.web.replies import json_reply
 from ivr.web.reports_html import RangeForm, reports_page
 from ivr.web.security import Access, access, current_account, current_session
 
@@ -179,4 +179,4 @@ async def api(request: web.Request) -> web.StreamResponse:
             ],
         },
     }
-    return web.json_response(data, dumps=lambda d: json.dumps(d, default=str))
+    return json_reply(data)

@@ -9,7 +9,6 @@ URL carries the ticket number and the recording's index, never a path.
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 from pathlib import Path
 from typing import Any
@@ -21,23 +20,10 @@ from ivr.domain.records import Ticket
 from ivr.domain.ticket_events import Verdict
 from ivr.store.sla import SlaStore
 from ivr.web.context import CLOCK, DIRECTORY, RECORDING_DIR, REDIS, TICKETS
+from ivr.web.replies import json_reply, limit_of
 from ivr.web.security import Access, access, current_account
 
 log = logging.getLogger("ivr.web")
-
-MAX_LIMIT = 500
-
-
-def _json(data: Any, status: int = 200) -> web.Response:
-    return web.json_response(data, status=status, dumps=lambda d: json.dumps(d, default=str))
-
-
-def _limit(request: web.Request, default: int = 100) -> int:
-    try:
-        value = int(request.query.get("limit", default))
-    except ValueError:
-        raise web.HTTPBadRequest(text="limit must be a number") from None
-    return max(1, min(value, MAX_LIMIT))
 
 
 def _number(request: web.Request) -> str:
@@ -87,9 +73,9 @@ def _recordings(ticket: Ticket, root: str) -> list[dict[str, Any]]:
 @access(Access.SUPERVISOR)
 async def tickets(request: web.Request) -> web.StreamResponse:
     """The newest tickets first (``?limit=``, at most 500), with their resellers' names."""
-    found = await request.app[TICKETS].recent(_limit(request))
+    found = await request.app[TICKETS].recent(limit_of(request))
     names = await request.app[DIRECTORY].names(t.reseller_account for t in found)
-    return _json({"tickets": [ticket_json(t, names) for t in found]})
+    return json_reply({"tickets": [ticket_json(t, names) for t in found]})
 
 
 @access(Access.SUPERVISOR)
@@ -104,7 +90,7 @@ async def ticket(request: web.Request) -> web.StreamResponse:
     names = await request.app[DIRECTORY].names([found.reseller_account])
     alerts = await SlaStore(request.app[REDIS]).alerts(found.number)
     recordings = await asyncio.to_thread(_recordings, found, request.app[RECORDING_DIR])
-    return _json({
+    return json_reply({
         "ticket": ticket_json(found, names),
         "pages": await store.paging_log(found.number),
         "audit": await store.audit(found.number),
@@ -152,7 +138,9 @@ async def _change(request: web.Request, verb: str) -> web.StreamResponse:
         raise web.HTTPConflict(text=f"ticket {number} is {result.ticket.status.value}")
     log.info("web: ticket %s %s by %s (%s)", number, verb, by, result.verdict.value)
     names = await request.app[DIRECTORY].names([result.ticket.reseller_account])
-    return _json({"verdict": result.verdict.value, "ticket": ticket_json(result.ticket, names)})
+    return json_reply(
+        {"verdict": result.verdict.value, "ticket": ticket_json(result.ticket, names)}
+    )
 
 
 @access(Access.ADMIN)
