@@ -74,7 +74,7 @@ def run_all(only: set[str] | None = None) -> list[Figure]:
             figures += sse.measure(url)
     if step("helpdesk"):
         figures += helpdesk_sync.measure()
-    if step("asterisk"):  # real time: about 6 minutes of calls
+    if step("asterisk"):  # real time: about 5 minutes of calls
         figures += real_calls.measure()
     return figures
 
