@@ -56,6 +56,7 @@ class PlacedCall:
     ended: asyncio.Event = field(default_factory=asyncio.Event)
     changed: asyncio.Condition = field(default_factory=asyncio.Condition)
     asked: list[str] = field(default_factory=list)  # the input commands, in order
+    phone_keys: bool = False  # the phone presses the keys itself ([ivr-test-keys])
 
     @property
     def phone(self) -> str:
@@ -147,8 +148,10 @@ class Switchboard:
         caller_id: str = "9725550199",
         answers: Sequence[str | None] = (),
         engineers: Mapping[str, str] | None = None,
+        phone_keys: bool | None = None,
     ) -> PlacedCall:
-        """Place a call; the caller keys ``answers`` in turn (None: says nothing)."""
+        """Place a call; the caller keys ``answers`` in turn (None: says nothing), by
+        ``PlayDTMF`` or, with ``phone_keys`` (default: the switchboard's), from the phone."""
         seq = next(_ids)
         call = PlacedCall(
             name=name,
@@ -156,6 +159,7 @@ class Switchboard:
             line_id=f"test-{seq}-{name}-line",
             answers=list(answers),
             engineers=dict(engineers or {}),
+            phone_keys=self._phone_keys if phone_keys is None else phone_keys,
         )
         self._calls[call.phone_id] = call
         reply = await self._client.action({
@@ -216,7 +220,7 @@ class Switchboard:
             call.asked.append(command)
             answer = call.answers.pop(0) if call.answers else None
             if answer:
-                press = self._dial if self._phone_keys else self._press
+                press = self._dial if call.phone_keys else self._press
                 self._spawn(press(call.phone, answer))
             return
         channel = message.get("Channel")
