@@ -1,8 +1,8 @@
 # The two commands: `make run` (install what is missing, build the prompts, start
 # the service with demo data) and `make test` (install what is missing, lint,
 # type-check, test). `make bench` runs every benchmark (a few minutes) into
-# bench/results.json.
-.PHONY: setup setup-test run test lint bench
+# bench/results.json; `make bench-soak` adds the 5-minute soak's rows to it.
+.PHONY: setup setup-test run test lint bench bench-soak
 
 setup:
 	./scripts/setup.sh
@@ -25,3 +25,6 @@ test: lint
 
 bench: setup
 	.venv/bin/python -m bench.run
+
+bench-soak: setup
+	.venv/bin/python -m bench.soak

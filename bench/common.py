@@ -9,10 +9,11 @@ process's memory is read as the load tester reads it (``ivr.tester.load``).
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import subprocess
 import tempfile
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -24,13 +25,16 @@ from tests.support.serve import Served, ivr_environ, ivr_serve, stop, wait_liste
 
 __all__ = [
     "EMERGENCY",
+    "RESULTS",
     "ROOT",
+    "SOAK",
     "Figure",
     "Served",
     "cpu_seconds",
     "free_port",
     "ivr_environ",
     "ivr_serve",
+    "merge_rows",
     "percentile",
     "ratio",
     "redis_server",
@@ -40,6 +44,8 @@ __all__ = [
 ]
 
 ROOT = Path(__file__).resolve().parent.parent
+RESULTS = ROOT / "bench" / "results.json"
+SOAK = "soak"  # the first word of every row of the soak (bench/soak.py)
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,3 +119,15 @@ def table(figures: Sequence[Figure]) -> str:
     lines = [" | ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)) for r in [head, *rows]]
     lines.insert(1, "-+-".join("-" * w for w in widths))
     return "\n".join(lines)
+
+
+def merge_rows(path: Path, rows: Sequence[Figure], keep: Callable[[str], bool]) -> None:
+    """Write ``rows`` to the results file after those of its rows whose figure ``keep`` keeps
+    (a row of the same figure as a new one is always replaced)."""
+    new = {row.figure for row in rows}
+    try:
+        old = json.loads(path.read_text())
+    except (OSError, ValueError):
+        old = []
+    kept = [r for r in old if r.get("figure") not in new and keep(str(r.get("figure")))]
+    path.write_text(json.dumps(kept + [row.as_json() for row in rows], indent=2) + "\n")

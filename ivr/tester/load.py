@@ -34,10 +34,12 @@ class LoadResult:
     calls: int = 0
     failed: list[str] = field(default_factory=list)
     turnaround_ms: list[float] = field(default_factory=list)
+    turnaround_at: list[float] = field(default_factory=list)  # when each was taken (s of the run)
     tickets: set[str] = field(default_factory=set)
     rss_start_kb: int = 0
     rss_end_kb: int = 0
     seconds: float = 0.0
+    started: float = field(default_factory=time.perf_counter)
 
     def percentile(self, share: float) -> float:
         """A percentile of the command turnaround, in ms."""
@@ -79,6 +81,7 @@ async def one_call(asterisk: FakeAsterisk, index: int, pause: float, result: Loa
         now = time.perf_counter()
         if last_sent:
             result.turnaround_ms.append((now - last_sent) * 1000)
+            result.turnaround_at.append(now - result.started)
         if command.startswith(INPUT_VERBS):
             await asyncio.sleep(pause)
         last_sent = time.perf_counter()

@@ -348,6 +348,16 @@ async def _no_recording_dir(lines: dict[str, Line]) -> Outcome:
     return out
 
 
+@scenario("a phone that presses its own keys")
+async def _phone_keys(lines: dict[str, Line]) -> Outcome:
+    day, out = lines["day"], Outcome()
+    call = out.calls["caller"] = await day.board.call(
+        "own-keys", caller_id=RESELLER_PHONE, answers=emergency("700009"), phone_keys=True
+    )
+    await queued(day, call, "support-premium-plus")
+    return out
+
+
 @scenario("classic AGI, in-hours emergency")
 async def _classic_in_hours(lines: dict[str, Line]) -> Outcome:
     day, out = lines["day"], Outcome()
@@ -707,6 +717,23 @@ def test_a_missing_recording_directory_does_not_change_where_the_caller_goes(
     ticket = out.tickets[variables["IVR_TICKET"]]
     assert ticket["emergency"] is True
     assert ticket["scenario"] == ""
+
+
+def test_a_phone_that_presses_its_own_keys_gets_through_with_each_wait_timed(
+    world: World,
+) -> None:
+    """The benchmark's callers: the phone's own SendDTMF ([ivr-test-keys]) keys the same
+    emergency through to its queue, and the wait after each answer for the next command is
+    read from Asterisk's event timestamps, one per answer."""
+    call = world["a phone that presses its own keys"].calls["caller"]
+    variables = call.line_variables()
+    assert (variables["IVR_ROUTE"], variables["IVR_QUEUE"]) == ("queue", "support-premium-plus")
+    assert variables["IVR_TICKET"]
+    assert call.of("Newexten", Uniqueid=call.phone_id, Context="ivr-test-keys")
+    waits = call.key_waits()
+    asked = [command.split(" ", 2)[:2] for command, _wait in waits]
+    assert asked == [["GET", "DATA"]] * 5 + [["RECORD", "FILE"]]
+    assert all(0 < wait < 10 for _command, wait in waits)
 
 
 def test_classic_agi_scripts_route_an_in_hours_emergency_the_same_way(world: World) -> None:

@@ -14,9 +14,10 @@ Every directory of the instance is under one temporary directory (its own
 files are included unchanged, the prompts are those ``ivr prompts build`` makes,
 and Asterisk's own sounds are Debian's ``asterisk-core-sounds-en-wav`` (installed
 by ``make test``). Callers, engineers and queue agents are Local channels:
-``[ivr-test-caller]`` is the caller's phone, ``[ivr-test-engineers]`` picks up
-at once and ``[ivr-test-absent]`` never does, ``[ivr-test-agents]`` rings and
-never answers, so a caller waits in its queue for as long as a test needs.
+``[ivr-test-caller]`` is the caller's phone (``[ivr-test-keys]`` its own keypad),
+``[ivr-test-engineers]`` picks up at once and ``[ivr-test-absent]`` never does,
+``[ivr-test-agents]`` rings and never answers, so a caller waits in its queue for
+as long as a test needs.
 """
 
 from __future__ import annotations
@@ -63,6 +64,9 @@ QUEUES = (
     "support-warranty",
 )  # fmt: skip
 GENERAL_QUEUE = "support-general"
+# Where a caller's phone presses its own keys (the switchboard's phone_keys).
+KEYS_CONTEXT = "ivr-test-keys"
+KEYS_VARIABLE = "TEST_KEYS"
 CHANNEL_VARS = "IVR_RESELLER,IVR_HOST_ID,IVR_TIER,IVR_TICKET,IVR_EMERGENCY,IVR_SLA_DUE"
 BOOT_TIMEOUT = 60.0
 
@@ -237,6 +241,7 @@ webenabled = no
 port = {port}
 bindaddr = 127.0.0.1
 displayconnects = no
+timestampevents = yes
 channelvars = {CHANNEL_VARS}
 
 [{AMI_USER}]
@@ -278,10 +283,18 @@ clearglobalvars = yes
 [globals]
 {globals_}
 ; The caller's phone: the other half of a Local channel whose first half runs the
-; support line. Its keys are pressed with AMI PlayDTMF.
+; support line. Its keys are pressed with AMI PlayDTMF, or by the phone itself
+; in [ivr-test-keys] below.
 [ivr-test-caller]
 exten => s,1,Answer()
 same => n,Wait(900)
+
+; The caller's phone pressing an answer itself: the switchboard sets the keys and
+; redirects the phone here; SendDTMF plays them (150 ms apart, 120 ms each, as the
+; switchboard's PlayDTMF does), then the phone waits again.
+[{KEYS_CONTEXT}]
+exten => s,1,SendDTMF(${{{KEYS_VARIABLE}}},150,120)
+same => n,Goto(ivr-test-caller,s,2)
 
 ; Engineers pick up at once; what they press is played with PlayDTMF.
 [ivr-test-engineers]

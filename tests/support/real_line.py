@@ -41,6 +41,7 @@ class Rig:
     agi_port: int
     web_port: int | None  # None: no service runs (its FastAGI port is closed)
     serve_log: Path | None
+    serve_pid: int | None = None  # the service's process (its CPU and memory in /proc)
 
 
 def service_settings(
@@ -95,7 +96,9 @@ def rig(
             }
             with ivr_serve(redis_url, settings | ami, agi_port=agi_port) as served:
                 try:
-                    yield Rig(name, asterisk, redis_url, agi_port, served.web_port, served.log)
+                    yield Rig(
+                        name, asterisk, redis_url, agi_port, served.web_port, served.log, served.pid
+                    )
                 finally:
                     # Calls end with Asterisk, so the service then stops without its drain.
                     stop(asterisk)

@@ -11,6 +11,17 @@ presses what the test says (``1`` accepts, ``2`` declines, nothing is silence).
 
 Every event of a call is kept: Asterisk gives the channels a call creates the
 call's ``Linkedid``, and ``ChannelId`` at origination makes it known in advance.
+The private Asterisk stamps each event with its own clock (``Timestamp``), so the
+wait between a caller's last key and the service's next command
+(``PlacedCall.key_waits``) is Asterisk's, not this process's.
+
+Asterisk runs one manager session's actions one at a time, and ``PlayDTMF`` holds
+the session for each key's duration: with a hundred callers at once, keys pressed
+over the one link queue behind each other for seconds. With ``phone_keys`` the
+phone presses them itself instead: the switchboard sets the answer on the phone's
+channel and redirects it to ``[ivr-test-keys]``, whose ``SendDTMF`` plays them on
+that channel's own thread and goes back to waiting (two quick actions, no extra
+manager session for Asterisk to wake at every event).
 """
 
 from __future__ import annotations
@@ -23,7 +34,7 @@ from typing import Any
 
 from ivr.ami.client import AmiClient, AmiSettings
 from ivr.ami.wire import AmiMessage
-from tests.support.asterisk import AMI_SECRET, AMI_USER
+from tests.support.asterisk import AMI_SECRET, AMI_USER, KEYS_CONTEXT, KEYS_VARIABLE
 
 INPUT_COMMANDS = ("GET DATA", "RECORD FILE")
 KEY_GAP = 0.15  # seconds between two keys of one answer
@@ -45,6 +56,7 @@ class PlacedCall:
     ended: asyncio.Event = field(default_factory=asyncio.Event)
     changed: asyncio.Condition = field(default_factory=asyncio.Condition)
     asked: list[str] = field(default_factory=list)  # the input commands, in order
+    phone_keys: bool = False  # the phone presses the keys itself ([ivr-test-keys])
 
     @property
     def phone(self) -> str:
@@ -62,6 +74,24 @@ class PlacedCall:
             m for m in self.events
             if m.event == event and all(m.get(k) == v for k, v in headers.items())
         ]  # fmt: skip
+
+    def key_waits(self) -> list[tuple[str, float]]:
+        """Each wait, in seconds, from the caller's last key of an answer (``DTMFEnd`` on the
+        line) to the service's next command (``AGIExecStart`` on the line), with the input
+        command the answer was keyed into; by Asterisk's event timestamps."""
+        waits: list[tuple[str, float]] = []
+        asked, last_key = "", None
+        for message in self.events:
+            if message.get("Uniqueid") != self.line_id:
+                continue
+            if message.event == "DTMFEnd" and message.get("Direction") == "Received":
+                last_key = float(message.get("Timestamp"))
+            elif message.event == "AGIExecStart":
+                if last_key is not None:
+                    waits.append((asked, float(message.get("Timestamp")) - last_key))
+                    last_key = None
+                asked = message.get("Command")
+        return waits
 
     def line_variables(self) -> dict[str, str]:
         """The variables set on the support line's channel, last value of each."""
@@ -85,7 +115,7 @@ class Switchboard:
 
     caller_context = "ivr-test-caller"
 
-    def __init__(self, port: int) -> None:
+    def __init__(self, port: int, *, phone_keys: bool = False) -> None:
         self._client = AmiClient(
             AmiSettings("127.0.0.1", port, AMI_USER, AMI_SECRET, timeout=15.0),
             events=True,
@@ -93,6 +123,7 @@ class Switchboard:
             ping_interval=None,
             label="test switchboard",
         )
+        self._phone_keys = phone_keys
         self._calls: dict[str, PlacedCall] = {}
         self.events: list[AmiMessage] = []  # every event, for what no call owns (re-pages)
         self.errors: list[BaseException] = []  # a key that could not be pressed, and such
@@ -117,8 +148,10 @@ class Switchboard:
         caller_id: str = "9725550199",
         answers: Sequence[str | None] = (),
         engineers: Mapping[str, str] | None = None,
+        phone_keys: bool | None = None,
     ) -> PlacedCall:
-        """Place a call; the caller keys ``answers`` in turn (None: says nothing)."""
+        """Place a call; the caller keys ``answers`` in turn (None: says nothing), by
+        ``PlayDTMF`` or, with ``phone_keys`` (default: the switchboard's), from the phone."""
         seq = next(_ids)
         call = PlacedCall(
             name=name,
@@ -126,6 +159,7 @@ class Switchboard:
             line_id=f"test-{seq}-{name}-line",
             answers=list(answers),
             engineers=dict(engineers or {}),
+            phone_keys=self._phone_keys if phone_keys is None else phone_keys,
         )
         self._calls[call.phone_id] = call
         reply = await self._client.action({
@@ -186,7 +220,8 @@ class Switchboard:
             call.asked.append(command)
             answer = call.answers.pop(0) if call.answers else None
             if answer:
-                self._spawn(self._press(call.phone, answer))
+                press = self._dial if call.phone_keys else self._press
+                self._spawn(press(call.phone, answer))
             return
         channel = message.get("Channel")
         extension = channel.split("/", 1)[-1].split("@", 1)[0]
@@ -203,6 +238,18 @@ class Switchboard:
             if not reply.ok:
                 raise AssertionError(f"PlayDTMF {key} on {channel}: {reply.response.headers}")
             await asyncio.sleep(KEY_GAP)
+
+    async def _dial(self, channel: str, keys: str) -> None:
+        """The phone presses ``keys`` itself (``[ivr-test-keys]``), as ``_press`` would."""
+        await asyncio.sleep(THINK)
+        for fields in (
+            {"Action": "Setvar", "Channel": channel, "Variable": KEYS_VARIABLE, "Value": keys},
+            {"Action": "Redirect", "Channel": channel, "Context": KEYS_CONTEXT, "Exten": "s",
+             "Priority": "1"},
+        ):  # fmt: skip
+            reply = await self._client.action(fields)
+            if not reply.ok:
+                raise AssertionError(f"{fields['Action']} on {channel}: {reply.response.headers}")
 
     async def _notify(self, call: PlacedCall) -> None:
         async with call.changed:
