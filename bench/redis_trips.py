@@ -4,12 +4,16 @@
 requests sent while no answer is awaited (a pipeline or a script is one); the
 proxy keeps the command names of each. The trips are attributed to the step
 whose caller input preceded them, as the simulated Asterisk sees the commands.
+Before each call with the right PIN the Host ID's emergency is resolved (directly,
+not through the proxy), so that call opens a new ticket; the call with a wrong PIN
+that follows it is a repeat call joining that ticket.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import datetime as dt
 import itertools
 import re
 import statistics
@@ -17,15 +21,21 @@ import threading
 from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from typing import cast
+
+from redis.asyncio import Redis
 
 from bench.common import Figure, ivr_serve, ratio
 from bench.paced import step_of
 from ivr.agi.simulator import FakeAsterisk, SimulatedCall
 from ivr.flows.prompts import sound_exists
+from ivr.store import keys
+from ivr.store.tickets import TicketStore
 
 _COMMAND = re.compile(rb"\*\d+\r\n\$\d+\r\n([A-Za-z]+)\r\n")
 CALLS = 5
 _callers = itertools.count(1)
+ACCOUNT, HOST_ID = "1001", "123456"
 RIGHT_PIN = "1 1001# 2468# # 123456# 1 #"
 WRONG_THEN_RIGHT = "1 1001# 1111# 1001# 2468# # 123456# 1 #"
 STEPS = {
@@ -132,16 +142,31 @@ def _row(name: str, trips: list[int], commands: list[int], goal: int) -> Figure:
     )
 
 
+async def resolve_open_emergency(redis: Redis) -> None:
+    """Resolve the counted calls' open emergency, if any: the next call opens a ticket."""
+    number = cast(str | None, await redis.get(keys.open_emergency(ACCOUNT, HOST_ID)))
+    if number:
+        await TicketStore(redis).resolve(number, "bench", dt.datetime.now(dt.UTC))
+
+
 async def measure(redis_url: str) -> list[Figure]:
     """Round trips per step over a few calls (median, so a background timer does not count)."""
     host, _, port = redis_url.removeprefix("redis://").partition("/")[0].rpartition(":")
     proxy = CountingProxy((host, int(port)))
     right: list[dict[str, list[list[str]]]] = []
     wrong: list[dict[str, list[list[str]]]] = []
-    with proxy.serving() as proxy_port, ivr_serve(f"redis://127.0.0.1:{proxy_port}/0") as served:
-        for _ in range(CALLS):
-            right.append(await trips_by_step(proxy, served.agi_port, RIGHT_PIN))
-            wrong.append(await trips_by_step(proxy, served.agi_port, WRONG_THEN_RIGHT))
+    direct = Redis.from_url(redis_url, decode_responses=True)
+    try:
+        with (
+            proxy.serving() as proxy_port,
+            ivr_serve(f"redis://127.0.0.1:{proxy_port}/0") as served,
+        ):
+            for _ in range(CALLS):
+                await resolve_open_emergency(direct)
+                right.append(await trips_by_step(proxy, served.agi_port, RIGHT_PIN))
+                wrong.append(await trips_by_step(proxy, served.agi_port, WRONG_THEN_RIGHT))
+    finally:
+        await direct.aclose()
     pin = STEPS["PIN accepted"]
     figures = [
         _row(
@@ -166,4 +191,13 @@ async def measure(redis_url: str) -> list[Figure]:
                 2,
             )
         )
+    joined = STEPS["description recorded (ticket created)"]
+    figures.append(
+        _row(
+            "repeat emergency call joins the open ticket",
+            [len(c[joined]) for c in wrong],
+            [sum(map(len, c[joined])) for c in wrong],
+            2,
+        )
+    )
     return figures

@@ -1,10 +1,12 @@
 """Tickets in Redis, numbered from one atomic counter shared by every worker.
 
 Every change (creation, a repeat call, an escalation, acknowledgement,
-resolution, on-call states) is one MULTI/EXEC under WATCH: the ticket's hash, its
-audit entry, the helpdesk outbox entry and the live notice are written together
-or not at all. What a change may do is decided by the pure rules in
-``ivr.domain.ticket_events``.
+resolution, on-call states) is written at once: the ticket's hash, its audit
+entry, the helpdesk outbox entry and the live notice together or not at all. A
+call's new ticket (or the open emergency it joins) takes two round trips, a
+snapshot and one script that checks it and writes (``ivr.store.ticket_opening``);
+the other changes are one MULTI/EXEC under WATCH. What a change may do is decided
+by the pure rules in ``ivr.domain.ticket_events``.
 
 One keypad namespace: the helpdesk's own tickets live here too (under their
 numbers, ``ivr.store.helpdesk_sync``), so the counter skips every number that
@@ -42,6 +44,7 @@ from ivr.domain.ticket_events import (
     joins_open_emergency,
 )
 from ivr.store import keys
+from ivr.store.ticket_opening import Indexes, OpeningScript, Snapshot, Writes
 
 T = TypeVar("T")
 
@@ -49,22 +52,6 @@ T = TypeVar("T")
 CALL_TICKET_SECONDS = 30 * 86400
 
 FIRST_NUMBER = FIRST_TICKET_NUMBER
-
-# The next number of the shared counter that names no ticket yet (the helpdesk's
-# tickets hold numbers of their own): one round trip however many are skipped.
-# KEYS[1] the counter; ARGV[1] the offset of its first number; ARGV[2] the key
-# prefix of a ticket hash.
-_ALLOCATE = """
-local n
-repeat
-  n = redis.call('INCR', KEYS[1]) + tonumber(ARGV[1])
-until redis.call('EXISTS', ARGV[2] .. n) == 0
-return n
-"""
-
-
-def _encode(ticket: Ticket) -> dict[FieldT, EncodableT]:
-    return {name: value for name, value in to_strings(ticket).items()}  # noqa: C416  (widens)
 
 
 def ticket_from(data: dict[str, str]) -> Ticket:
@@ -85,7 +72,9 @@ def _time_or_none(text: str) -> dt.datetime | None:
     return dt.datetime.fromisoformat(text) if text else None
 
 
-def record_event(pipe: Pipeline, ticket: Ticket, event: TicketEvent, *, outbox: bool) -> None:
+def record_event(
+    pipe: Pipeline | Writes, ticket: Ticket, event: TicketEvent, *, outbox: bool
+) -> None:
     """Queue a change's audit entry and, with ``outbox``, its helpdesk outbox entry."""
     pipe.rpush(keys.ticket_audit(ticket.number), json.dumps(event.audit_entry()))
     if outbox:
@@ -113,6 +102,20 @@ def live_notice(ticket: Ticket, event: TicketEvent) -> dict[str, object]:
     }
 
 
+def _joinable(seen: Snapshot, new: NewTicket) -> tuple[Ticket, int] | None:
+    """The ticket an emergency call adds to, and its next event's number: the reseller's
+    open emergency for the Host ID, else its newest open helpdesk ticket for it."""
+    if seen.current_hash:
+        existing = ticket_from(seen.current_hash)
+        if joins_open_emergency(existing, new.reseller_account, new.host_id):
+            return existing, int(seen.current_hash.get("events") or "0") + 1
+    if seen.newest_hash:
+        existing = ticket_from(seen.newest_hash)
+        if escalatable(existing, new.reseller_account) and existing.host_id == new.host_id:
+            return existing, int(seen.newest_hash.get("events") or "0") + 1
+    return None
+
+
 @dataclass(frozen=True, slots=True)
 class ChangeResult:
     """What a requested change did, and the ticket after it (None if there is none)."""
@@ -129,13 +132,18 @@ class TicketStore:
     """Creates, changes and reads tickets; every change leaves an audit entry and an event.
 
     With ``outbox`` on (the helpdesk webhook is configured), each event is also
-    queued on the helpdesk outbox stream in the same transaction.
+    queued on the helpdesk outbox stream in the same transaction. Each change's
+    notice goes to ``live_channel`` (None: no notice, as for the call tester's
+    scratch database).
     """
 
-    def __init__(self, redis: Redis, *, outbox: bool = False) -> None:
+    def __init__(
+        self, redis: Redis, *, outbox: bool = False, live_channel: str | None = keys.LIVE
+    ) -> None:
         self._redis = redis
         self._outbox = outbox
-        self._allocate = redis.register_script(_ALLOCATE)
+        self._live_channel = live_channel
+        self._opening = OpeningScript(redis, FIRST_NUMBER)
 
     async def create(
         self,
@@ -153,67 +161,106 @@ class TicketStore:
         emergency call returns the existing emergency with its ``repeat_calls``
         raised; with no open emergency, the newest open helpdesk ticket for the Host
         ID is escalated instead of opening another. Two workers racing cannot open
-        two (WATCH on the emergency index and the helpdesk's open tickets).
+        two: the write is made only on the snapshot it was decided on.
         """
+        if number is not None:
+            return await self._replay(new, number, callback_at, oncall_chain)
+        indexes = Indexes(
+            keys.open_emergency(new.reseller_account, new.host_id),
+            keys.helpdesk_open(new.reseller_account, new.host_id),
+            emergency=new.emergency,
+        )
+        seen = await self._opening.snapshot(indexes)
+        while True:
+            joined = _joinable(seen, new) if new.emergency else None
+            if joined is not None:
+                existing, seq = joined
+                ticket, writes = self._joining(existing, seq, new, callback_at, oncall_chain)
+                taken = ""
+            else:
+                taken = seen.number
+                ticket, writes = self._opening_writes(
+                    new, taken, callback_at, oncall_chain, set_index=new.emergency
+                )
+                writes.set(keys.TICKET_SEQUENCE, str(int(taken) - FIRST_NUMBER + 1))
+            moved = await self._opening.commit(indexes, seen, taken, writes)
+            if moved is None:
+                return ticket
+            seen = moved
+
+    async def _replay(
+        self,
+        new: NewTicket,
+        number: str,
+        callback_at: dt.datetime | None,
+        oncall_chain: str | None,
+    ) -> Ticket:
+        """A journaled ticket written under the number the caller heard (once only)."""
         index = keys.open_emergency(new.reseller_account, new.host_id) if new.emergency else None
-        helpdesk = keys.helpdesk_open(new.reseller_account, new.host_id)
-        allocated: list[str] = [number] if number is not None else []
 
         async def attempt(pipe: Pipeline) -> Ticket:
-            if number is not None:
-                await pipe.watch(keys.ticket(number))
-                existing = await self._read(pipe, number)
-                if existing is not None:
-                    return existing
-                aliased = cast(str, await pipe.get(keys.ticket_alias(number)) or "")
-                named = await self._read(pipe, aliased) if aliased else None
-                if named is not None:  # replayed before: already a second name
-                    return named
-                if new.call_id:
-                    await pipe.watch(keys.call_ticket(new.call_id))
-                    opened = cast(str, await pipe.get(keys.call_ticket(new.call_id)) or "")
-                    if opened and opened != number:
-                        await pipe.watch(keys.ticket(opened))
-                        other = await self._read(pipe, opened)
-                        if other is not None:
-                            return await self._alias(pipe, other, number, new.created)
+            await pipe.watch(keys.ticket(number))
+            existing = await self._read(pipe, number)
+            if existing is not None:
+                return existing
+            aliased = cast(str, await pipe.get(keys.ticket_alias(number)) or "")
+            named = await self._read(pipe, aliased) if aliased else None
+            if named is not None:  # replayed before: already a second name
+                return named
+            if new.call_id:
+                await pipe.watch(keys.call_ticket(new.call_id))
+                opened = cast(str, await pipe.get(keys.call_ticket(new.call_id)) or "")
+                if opened and opened != number:
+                    await pipe.watch(keys.ticket(opened))
+                    other = await self._read(pipe, opened)
+                    if other is not None:
+                        return await self._alias(pipe, other, number, new.created)
             current = ""
             if index is not None:
-                await pipe.watch(index, helpdesk)
+                await pipe.watch(index)
                 current = cast(str, await pipe.get(index) or "")
-                if number is None:
-                    joined = await self._joinable(pipe, current, helpdesk, new)
-                    if joined is not None:
-                        return await self._join(pipe, joined, new, callback_at, oncall_chain)
-            if not allocated:  # once: a retried transaction keeps its number
-                allocated.append(str(await self._allocate(
-                    keys=[keys.TICKET_SEQUENCE], args=[FIRST_NUMBER - 1, keys.ticket("")]
-                )))  # fmt: skip
-            ticket = new.numbered(allocated[0])
-            fields = _encode(ticket)
-            if oncall_chain is not None:
-                ticket = dataclasses.replace(ticket, oncall_state=OnCallState.PAGING.value)
-                fields |= {"oncall_chain": oncall_chain, "oncall_state": ticket.oncall_state}
-            event = TicketEvent(EventKind.CREATED, 1, new.created, note=f"call {new.call_id}")
+            ticket, writes = self._opening_writes(
+                new, number, callback_at, oncall_chain, set_index=index is not None and not current
+            )
             _multi(pipe)
-            pipe.hset(keys.ticket(ticket.number), mapping=fields | {"events": "1"})
-            pipe.zadd(keys.TICKETS, {ticket.number: new.created.timestamp()})
-            # Into the SLA watch, due for its first look at once: the watch works out
-            # the ticket's marks on its tier's clock (ivr/workers/sla_watch.py). A
-            # best-effort ticket (warranty) has no SLA clock, so nothing to watch.
-            if new.sla_due is not None:
-                pipe.zadd(keys.SLA_WATCH, {ticket.number: new.created.timestamp()})
-            if callback_at is not None:
-                pipe.zadd(keys.CALLBACKS, {ticket.number: callback_at.timestamp()})
-            if index is not None and (number is None or not current):
-                pipe.set(index, ticket.number)
-            if new.call_id:
-                pipe.set(keys.call_ticket(new.call_id), ticket.number, ex=CALL_TICKET_SECONDS)
-            self._record(pipe, ticket, event)
+            writes.queue_on(pipe)
             await pipe.execute()
             return ticket
 
         return await self._transaction(attempt)
+
+    def _opening_writes(
+        self,
+        new: NewTicket,
+        number: str,
+        callback_at: dt.datetime | None,
+        oncall_chain: str | None,
+        *,
+        set_index: bool,
+    ) -> tuple[Ticket, Writes]:
+        """A new ticket's writes: its hash, indexes, SLA watch, audit, outbox and notice."""
+        ticket = new.numbered(number)
+        fields = to_strings(ticket)
+        if oncall_chain is not None:
+            ticket = dataclasses.replace(ticket, oncall_state=OnCallState.PAGING.value)
+            fields |= {"oncall_chain": oncall_chain, "oncall_state": ticket.oncall_state}
+        event = TicketEvent(EventKind.CREATED, 1, new.created, note=f"call {new.call_id}")
+        writes = Writes()
+        writes.hset(keys.ticket(ticket.number), fields | {"events": "1"})
+        writes.zadd(keys.TICKETS, {ticket.number: new.created.timestamp()})
+        # Into the SLA watch, due for its first look at once: the watch works out
+        # the ticket's marks on its tier's clock (ivr/workers/sla_watch.py). A
+        # best-effort ticket (warranty) has no SLA clock, so nothing to watch.
+        if new.sla_due is not None:
+            writes.zadd(keys.SLA_WATCH, {ticket.number: new.created.timestamp()})
+        if callback_at is not None:
+            writes.zadd(keys.CALLBACKS, {ticket.number: callback_at.timestamp()})
+        if set_index:
+            writes.set(keys.open_emergency(new.reseller_account, new.host_id), ticket.number)
+        if new.call_id:
+            writes.set(keys.call_ticket(new.call_id), ticket.number, ex=CALL_TICKET_SECONDS)
+        self._record(writes, ticket, event)
+        return ticket, writes
 
     async def _transaction(self, attempt: Callable[[Pipeline], Awaitable[T]]) -> T:
         """Run ``attempt`` (WATCH, read, decide, MULTI/EXEC) until no watched key moved."""
@@ -237,67 +284,50 @@ class TicketStore:
 
         async def attempt(pipe: Pipeline) -> Ticket | None:
             await pipe.watch(keys.ticket(number))
-            existing = await self._read(pipe, number)
+            data = cast(dict[str, str], await pipe.hgetall(keys.ticket(number)))
+            existing = ticket_from(data) if data else None
             if existing is None or not escalatable(existing, new.reseller_account):
                 return None
-            return await self._join(pipe, existing, new, callback_at, oncall_chain)
+            seq = int(data.get("events") or "0") + 1
+            ticket, writes = self._joining(existing, seq, new, callback_at, oncall_chain)
+            _multi(pipe)
+            writes.queue_on(pipe)
+            await pipe.execute()
+            return ticket
 
         return await self._transaction(attempt)
 
-    async def _joinable(
-        self, pipe: Pipeline, current: str, helpdesk: str, new: NewTicket
-    ) -> Ticket | None:
-        """The ticket an emergency call adds to (inside the caller's WATCH): the reseller's
-        open emergency for the Host ID, else its newest open helpdesk ticket for it."""
-        if current:
-            await pipe.watch(keys.ticket(current))
-            existing = await self._read(pipe, current)
-            if existing is not None and joins_open_emergency(
-                existing, new.reseller_account, new.host_id
-            ):
-                return existing
-        newest = cast(list[str], await pipe.zrevrange(helpdesk, 0, 0))
-        if newest:
-            await pipe.watch(keys.ticket(newest[0]))
-            existing = await self._read(pipe, newest[0])
-            if escalatable(existing, new.reseller_account) and existing is not None:
-                return existing if existing.host_id == new.host_id else None
-        return None
-
-    async def _join(
+    def _joining(
         self,
-        pipe: Pipeline,
         existing: Ticket,
+        seq: int,
         new: NewTicket,
         callback_at: dt.datetime | None,
         oncall_chain: str | None,
-    ) -> Ticket:
-        """An emergency call adds to an existing ticket (inside the caller's WATCH): a
-        repeat call on an emergency, an escalation of any other ticket."""
-        key = keys.ticket(existing.number)
-        seq = int(cast(str, await pipe.hget(key, "events") or "0")) + 1
+    ) -> tuple[Ticket, Writes]:
+        """An emergency call adds to an existing ticket (event ``seq``): a repeat call on
+        an emergency, an escalation of any other ticket. The ticket after it, and the writes."""
         change = decide_join(existing, seq, new)
         fields = dict(change.fields)
         escalating = change.event.kind is EventKind.ESCALATED
         if oncall_chain is not None and (escalating or not existing.acknowledged_by):
             fields |= {"oncall_chain": oncall_chain, "oncall_state": OnCallState.PAGING.value}
         ticket = ticket_from(to_strings(existing) | fields)
-        _multi(pipe)
-        pipe.hset(key, mapping=_mapping(fields | {"events": str(seq)}))
+        writes = Writes()
+        writes.hset(keys.ticket(existing.number), fields | {"events": str(seq)})
         if escalating:
             # Now an emergency of the phone line: on its SLA watch (a restarted clock
             # raises its marks afresh), the Host ID's open emergency, a callback if closed.
-            pipe.zadd(keys.SLA_WATCH, {ticket.number: new.created.timestamp()})
+            writes.zadd(keys.SLA_WATCH, {ticket.number: new.created.timestamp()})
             if "sla_from" in fields:
-                pipe.delete(keys.ticket_sla(ticket.number))
-            pipe.set(keys.open_emergency(ticket.reseller_account, ticket.host_id), ticket.number)
+                writes.delete(keys.ticket_sla(ticket.number))
+            writes.set(keys.open_emergency(ticket.reseller_account, ticket.host_id), ticket.number)
             if callback_at is not None:
-                pipe.zadd(keys.CALLBACKS, {ticket.number: callback_at.timestamp()})
+                writes.zadd(keys.CALLBACKS, {ticket.number: callback_at.timestamp()})
         if new.call_id:
-            pipe.set(keys.call_ticket(new.call_id), ticket.number, ex=CALL_TICKET_SECONDS)
-        self._record(pipe, ticket, change.event)
-        await pipe.execute()
-        return ticket
+            writes.set(keys.call_ticket(new.call_id), ticket.number, ex=CALL_TICKET_SECONDS)
+        self._record(writes, ticket, change.event)
+        return ticket, writes
 
     async def _alias(
         self, pipe: Pipeline, ticket: Ticket, journal_number: str, at: dt.datetime
@@ -320,10 +350,11 @@ class TicketStore:
         data = cast(dict[str, str], await pipe.hgetall(keys.ticket(number)))
         return ticket_from(data) if data else None
 
-    def _record(self, pipe: Pipeline, ticket: Ticket, event: TicketEvent) -> None:
+    def _record(self, pipe: Pipeline | Writes, ticket: Ticket, event: TicketEvent) -> None:
         """Queue the audit entry, the outbox entry and the live notice of one event."""
         record_event(pipe, ticket, event, outbox=self._outbox)
-        pipe.publish(keys.LIVE, json.dumps(live_notice(ticket, event)))
+        if self._live_channel is not None:
+            pipe.publish(self._live_channel, json.dumps(live_notice(ticket, event)))
 
     async def _change(
         self, number: str, decide: Decide, also: AlsoWrite | None = None
