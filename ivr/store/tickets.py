@@ -129,12 +129,18 @@ class TicketStore:
     """Creates, changes and reads tickets; every change leaves an audit entry and an event.
 
     With ``outbox`` on (the helpdesk webhook is configured), each event is also
-    queued on the helpdesk outbox stream in the same transaction.
+    queued on the helpdesk outbox stream in the same transaction. Each event is
+    announced on ``live_channel``; ``None`` announces nothing (the call tester:
+    pub/sub ignores database numbers, so a scratch database's notice would reach
+    every dashboard of the same server).
     """
 
-    def __init__(self, redis: Redis, *, outbox: bool = False) -> None:
+    def __init__(
+        self, redis: Redis, *, outbox: bool = False, live_channel: str | None = keys.LIVE
+    ) -> None:
         self._redis = redis
         self._outbox = outbox
+        self._live_channel = live_channel
         self._allocate = redis.register_script(_ALLOCATE)
 
     async def create(
@@ -323,7 +329,8 @@ class TicketStore:
     def _record(self, pipe: Pipeline, ticket: Ticket, event: TicketEvent) -> None:
         """Queue the audit entry, the outbox entry and the live notice of one event."""
         record_event(pipe, ticket, event, outbox=self._outbox)
-        pipe.publish(keys.LIVE, json.dumps(live_notice(ticket, event)))
+        if self._live_channel is not None:
+            pipe.publish(self._live_channel, json.dumps(live_notice(ticket, event)))
 
     async def _change(
         self, number: str, decide: Decide, also: AlsoWrite | None = None
