@@ -58,6 +58,7 @@ from ivr.tester.rules import (
     TesterUnavailable,
     call_end,
     copied,
+    failure_note,
     redis_failure_note,
     transcript,
     with_ticket_note,
@@ -143,9 +144,15 @@ class CallTester:
         ends = call_end(variables, journaled)
         log.info("tester: call %s at %s ended %s", call.caller_id, call.at.isoformat(),
                  variables.get(Var.ROUTE.value, "(no route)"))  # fmt: skip
+        failures = [line for line in lines if line.startswith(("ERROR ", "CRITICAL "))]
         note = "a test call: its ticket and call record were discarded"
         if journaled:
             note = redis_failure_note(journaled)
+        elif failures:
+            note = failure_note(ends, failures[0])
+        if failures:  # the service's log hears of the trouble, never of the test ticket
+            log.warning("tester: a test call met a failure (%d log lines, shown to the "
+                        "administrator)", len(failures))  # fmt: skip
         if not emptied:
             note += (f" (the scratch database {self._db} could not be emptied: "
                      "the next test call empties it)")  # fmt: skip
@@ -162,6 +169,7 @@ class CallTester:
             "copied_keys": copied_keys,
             "seconds": round(result.seconds, 3),
             "journaled": journaled,
+            "failed": bool(failures or journaled),
             "log": lines,
             "note": note,
         }

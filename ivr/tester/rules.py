@@ -180,3 +180,14 @@ def redis_failure_note(journaled: Collection[str]) -> str:
         "the service's journal until Redis returns. This test call used a journal of its "
         "own, discarded with it: no ticket will reach production or the helpdesk."
     )
+
+
+def failure_note(ends: Mapping[str, str], first_error: str) -> str:
+    """What the test call says when something (Redis, most likely) failed before a
+    ticket was at stake: where the caller went, and the first error line."""
+    where = f"the {ends['queue']} queue" if ends["queue"] else f"route {ends['route']}"
+    detail = first_error.split(": ", 1)[-1]  # without "ERROR logger: "
+    return (
+        f"The call failed part-way ({detail}): the caller was sent to {where}, "
+        "as on the real line. Nothing was kept."
+    )

@@ -158,6 +158,7 @@ async def test_redis_failing_in_a_test_call_leaves_the_service_journal_alone(
     assert number in result["note"]
     assert result["ends"]["ticket_outcome"] == f"ticket {number} kept in the journal (Redis failed)"
     assert result["ends"]["route"] == "queue"
+    assert result["failed"]
 
 
 async def test_tester_and_real_line_agree_on_a_repeat_emergency(
@@ -230,6 +231,33 @@ async def test_ivr_call_says_joined_for_a_repeat_emergency(
     again = capsys.readouterr().out
     assert f"-> joined ticket {number[0]} (repeat call)" in again
     assert f"ticket {number[0]} opened" not in again
+
+
+async def test_redis_failing_before_the_ticket_is_said_plainly(
+    redis: Redis,
+    settings: Settings,
+    stores: Stores,
+    fast_pins: PinHasher,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Redis refusing the caller's phone lookup: the caller goes to the general queue, as
+    on the real line, and the answer says so with the error; the service's log is told
+    of a failure, not of the call's lines."""
+    await redis.set(keys.phone(UNKNOWN_CALLER), "not a set of accounts")
+    tester = _tester(redis, settings, fast_pins)
+    caplog.set_level(logging.INFO)
+    try:
+        result = await _test_call(tester, NORMAL)
+    finally:
+        await tester.aclose()
+    assert result["failed"]
+    assert result["ends"]["queue"] == "support-general"
+    assert "failed part-way" in result["note"]
+    assert "WRONGTYPE" in result["note"]
+    assert "support-general" in result["note"]
+    assert any(r.levelno == logging.WARNING and "tester: a test call met a failure"
+               in r.getMessage() for r in caplog.records)  # fmt: skip
+    assert not any("call=tester-" in r.getMessage() for r in caplog.records)
 
 
 def test_the_open_emergency_per_host_id_is_copied() -> None:

@@ -96,7 +96,7 @@
     }));
     // Said plainly when Redis failed during the call (what the caller got, what was kept).
     const note = document.getElementById("call-note");
-    note.textContent = data.journaled && data.journaled.length ? data.note : "";
+    note.textContent = data.failed ? data.note : "";
     note.hidden = !note.textContent;
     document.getElementById("call-problems").replaceChildren(
       ...data.problems.map((problem) => el("li", "", problem)));
