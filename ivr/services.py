@@ -8,6 +8,7 @@ Imported by the entry points that start the parts (``ivr.app``, ``ivr.commands``
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import datetime as dt
 import logging
 from collections.abc import AsyncIterator
@@ -156,13 +157,22 @@ def ami_settings(settings: Settings) -> AmiSettings:
 
 def call_tester_line(settings: Settings, pins: PinHasher | None = None) -> LineFactory:
     """How the call tester builds its support line: the real route table over the
-    scratch database, on loopback, at the test call's own time (never a demo clock)."""
+    scratch database, on loopback, at the test call's own time (never a demo clock).
+
+    Its tickets publish no live notice (pub/sub ignores the database number: every
+    dashboard of the server would hear it) and queue no helpdesk event; a ticket Redis
+    fails to take goes to the test call's own journal, never the service's."""
     line_settings = settings.with_overrides(
         clock_start=None, allow_call_time=False, agi_host="127.0.0.1", agi_allow=()
     )
     hasher = pins or configured_pins(line_settings)
 
-    def make(redis: Redis, clock: Clock) -> FastAgiServer:
-        return build_agi_server(build_stores(redis, line_settings, hasher), line_settings, clock)
+    def make(redis: Redis, clock: Clock, journal: TicketJournal) -> FastAgiServer:
+        stores = dataclasses.replace(
+            build_stores(redis, line_settings, hasher, journal=False),
+            tickets=TicketStore(redis, outbox=False, live_channel=None),
+            journal=journal,
+        )
+        return build_agi_server(stores, line_settings, clock)
 
     return make

@@ -12,6 +12,7 @@ from ivr.agi.simulator import CallResult, FakeAsterisk, SimulatedCall, Step
 from ivr.audio.catalogue import prompt_words
 from ivr.commands.common import fail
 from ivr.config import Settings
+from ivr.domain.ticket_outcome import said_of_call
 from ivr.domain.times import parse_aware_time
 from ivr.domain.variables import Var
 from ivr.flows.prompts import sound_exists
@@ -56,6 +57,7 @@ def call_json(result: CallResult, words: Mapping[str, str] | None = None) -> dic
         "fastagi_route": result.route,
         "variables": variables,
         "ticket": variables.get(Var.TICKET.value) or None,
+        "ticket_outcome": said_of_call(variables) or None,
         "hung_up_by": result.hung_up_by or None,
         "transcript": [_line(step, words or {}) for step in result.steps],
         "problems": result.violations,
@@ -74,5 +76,7 @@ def _print_call(result: CallResult) -> None:
         print(_line(step, words))
     route = result.variables.get(Var.ROUTE.value, "(none: the dialplan falls back to the queue)")
     print(f"-> route: {route}")
+    if said := said_of_call(result.variables):
+        print(f"-> {said}")
     for problem in result.violations:
         print(f"!! {problem}")

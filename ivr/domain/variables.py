@@ -23,6 +23,9 @@ class Var(StrEnum):
     EMERGENCY = "IVR_EMERGENCY"
     ONCALL_DIAL = "IVR_ONCALL_DIAL"
     SLA_DUE = "IVR_SLA_DUE"
+    # Set only when the call added to a ticket it did not open: repeat_call or escalated
+    # (ivr.domain.ticket_outcome); unset, the call opened IVR_TICKET.
+    TICKET_JOINED = "IVR_TICKET_JOINED"
     # The escalation chain, one step each: primary, secondary, manager.
     ONCALL_STEPS = "IVR_ONCALL_STEPS"
     ONCALL_DIAL_1 = "IVR_ONCALL_DIAL_1"

@@ -106,8 +106,3 @@ async def say_response_due(
         return
     await channel.play(Prompt.SLA_RESPONSE_BY)
     await channel.say_datetime(due.astimezone(tz))
-
-
-def joined_step(ticket: Ticket, new: NewTicket) -> str:
-    """The call record's step when the call added to a ticket it did not open."""
-    return "escalated" if ticket.escalated_at == new.created else "repeat_call"

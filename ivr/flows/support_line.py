@@ -32,6 +32,7 @@ from ivr.domain.records import (
     normalize_phone,
 )
 from ivr.domain.routing import Decision, QueueNames, general_queue, route_call, route_ticket
+from ivr.domain.ticket_outcome import TicketOutcome, outcome_text, ticket_outcome
 from ivr.domain.times import parse_aware_time
 from ivr.domain.variables import MAX_ONCALL_STEPS, ONCALL_DIALS, ONCALL_TIMEOUTS, Var
 from ivr.flows import warranty
@@ -39,7 +40,6 @@ from ivr.flows.channel import CallHungUp, Channel, ChannelFailure
 from ivr.flows.escalation import (
     ask_ticket_in_hand,
     escalate_or_create,
-    joined_step,
     opened_on,
     say_response_due,
 )
@@ -82,6 +82,7 @@ class Handover:
     system: System | None = None
     reseller: str = ""
     oncall: Sequence[ChainStep] = ()
+    outcome: TicketOutcome = TicketOutcome.OPENED
 
     def variables(self) -> dict[Var, str]:
         """The ``IVR_*`` values, built only from validated data."""
@@ -106,6 +107,8 @@ class Handover:
         if self.ticket is not None:
             values[Var.TICKET] = self.ticket.number
             values[Var.EMERGENCY] = "1" if self.ticket.emergency else "0"
+            if self.outcome is not TicketOutcome.OPENED:
+                values[Var.TICKET_JOINED] = self.outcome.value
             if self.ticket.sla_due is not None:  # a warranty ticket has none
                 values[Var.SLA_DUE] = self.ticket.sla_due.isoformat(timespec="seconds")
         return {name: value for name, value in values.items() if value}
@@ -405,14 +408,15 @@ class _Call:
             )  # fmt: skip
             if decision.route is Route.ONCALL:
                 decision, chain = general_queue(self.queues), ()
-        if ticket.call_id != channel.call_id:
-            self.record.step(joined_step(ticket, new))
+        outcome = ticket_outcome(ticket, new)
+        if outcome is not TicketOutcome.OPENED:
+            self.record.step(outcome.value)
         self.record.ticket = ticket.number
         self.record.step("ticket")
         log.info(
-            "call=%s ticket %s opened (%s, %s) route=%s",
+            "call=%s %s (%s, %s) route=%s",
             self.record.call_id,
-            ticket.number,
+            outcome_text(ticket.number, outcome),
             system.tier.value,
             "emergency" if emergency else "normal",
             decision.route.value,
@@ -422,7 +426,8 @@ class _Call:
         await channel.say_digits(ticket.number)
         await say_response_due(channel, ticket.sla_due, now, tz)
         await self._announce(decision, system.tier, tz)
-        return Handover(decision, ticket=ticket, system=system, reseller=account, oncall=chain)
+        return Handover(decision, ticket=ticket, system=system, reseller=account, oncall=chain,
+                        outcome=outcome)  # fmt: skip
 
     # Option 4 (ivr/flows/warranty.py): cover is the hardware warranty.
     async def warranty_request(self, account: str, system: System) -> Handover:

@@ -132,9 +132,10 @@ class TicketStore:
     """Creates, changes and reads tickets; every change leaves an audit entry and an event.
 
     With ``outbox`` on (the helpdesk webhook is configured), each event is also
-    queued on the helpdesk outbox stream in the same transaction. Each change's
-    notice goes to ``live_channel`` (None: no notice, as for the call tester's
-    scratch database).
+    queued on the helpdesk outbox stream in the same transaction. Each event is
+    announced on ``live_channel``; ``None`` announces nothing (the call tester:
+    pub/sub ignores database numbers, so a scratch database's notice would reach
+    every dashboard of the same server).
     """
 
     def __init__(

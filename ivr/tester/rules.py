@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
 from ivr.agi.simulator import SimulatedCall, Step
+from ivr.domain.ticket_outcome import said_of_call
 from ivr.domain.variables import Var
 from ivr.flows.prompts import Prompt
 from ivr.store import keys
@@ -22,18 +23,24 @@ MAX_ANSWERS = 40
 MAX_ANSWER_KEYS = 32
 DEFAULT_DIALED = "2145565917"
 PIN_PROMPTS = frozenset({Prompt.ENTER_PIN.value, Prompt.ENTER_PIN_OR_STAR.value})
+TICKET_PROMPTS = frozenset({
+    Prompt.TICKET_CREATED.value, Prompt.EMERGENCY_TICKET_CREATED.value,
+    Prompt.WARRANTY_TICKET_CREATED.value,
+})  # fmt: skip
 HIDDEN = "(PIN hidden)"
 _ANSWER_RE = re.compile(r"^[0-9*#]*$")
 _CALLER_RE = re.compile(r"^\+?[0-9]{1,20}$")
 
 # Exactly what a call reads and never what it writes for later: the directory,
 # the registry, tickets (option 3 reads them, option 1 escalates them), the open
-# helpdesk tickets per Host ID (an emergency call joins one), calendar and on-call keys.
+# emergency and helpdesk tickets per Host ID (a repeat emergency call joins one, as
+# on the real line), calendar and on-call keys.
 COPIED_KEYS = frozenset({
     keys.RESELLERS, keys.SYSTEMS, keys.TICKETS, keys.TICKET_SEQUENCE,
     keys.CALENDAR_CLOSURES, keys.CALENDAR_OPENINGS,
     keys.ONCALL_ROTATION, keys.ONCALL_OVERRIDES,
 })  # fmt: skip
+_OPEN_EMERGENCY = keys.open_emergency("", "").removesuffix(":")  # the prefix, "ivr:emergency:"
 _COPIED_PATTERN = re.compile(
     "^(?:"
     + "|".join(
@@ -44,6 +51,7 @@ _COPIED_PATTERN = re.compile(
             (keys.system(""), r"[^:]+"),
             (keys.ticket(""), r"[0-9]+"),
             (keys.HELPDESK_OPEN, r"[0-9]+:[0-9]+"),
+            (_OPEN_EMERGENCY, r"[0-9]+:[0-9]+"),
         )
     )
     + ")$"
@@ -122,14 +130,64 @@ def transcript(steps: Sequence[Step], words: Mapping[str, str]) -> list[dict[str
     return out
 
 
-def call_end(variables: Mapping[str, str]) -> dict[str, str]:
-    """Where the call ends, from the variables the dialplan would act on."""
+def ticket_said(variables: Mapping[str, str], journaled: Collection[str] = ()) -> str:
+    """What the call did with its ticket, in the real line's words ("" when it has none):
+    ``joined ticket 10042 (repeat call)``, never "opened", for a repeat emergency call."""
+    number = variables.get(Var.TICKET.value, "")
+    if not number:
+        return ""
+    if number in journaled:
+        return f"ticket {number} kept in the journal (Redis failed)"
+    return said_of_call(variables)
+
+
+def call_end(variables: Mapping[str, str], journaled: Collection[str] = ()) -> dict[str, str]:
+    """Where the call ends, from the variables the dialplan would act on; ``journaled``:
+    the ticket numbers the call's journal took because Redis failed."""
     names = {
         "route": Var.ROUTE, "queue": Var.QUEUE, "priority": Var.QUEUE_PRIORITY,
         "ticket": Var.TICKET, "tier": Var.TIER, "reseller": Var.RESELLER,
         "host_id": Var.HOST_ID, "oncall_dial": Var.ONCALL_DIAL, "sla_due": Var.SLA_DUE,
     }  # fmt: skip
     found = {name: variables.get(var.value, "") for name, var in names.items()}
+    found["ticket_outcome"] = ticket_said(variables, journaled)
     if not found["route"]:
         found["route"] = "queue (dialplan fallback: the service set no route)"
     return found
+
+
+def with_ticket_note(steps: list[dict[str, str]], said: str, number: str) -> list[dict[str, str]]:
+    """The transcript with a ``note`` step saying what became of the ticket, right after
+    the caller heard its number (at the end if they never did)."""
+    if not said:
+        return steps
+    note = {"kind": "note", "text": said}
+    heard = False
+    for index, step in enumerate(steps):
+        if step["kind"] == "play":
+            heard = step.get("prompt", "") in TICKET_PROMPTS
+        elif heard and step["kind"] == "say" and step["text"] == f"digits {number}":
+            return [*steps[: index + 1], note, *steps[index + 1 :]]
+    return [*steps, note]
+
+
+def redis_failure_note(journaled: Collection[str]) -> str:
+    """What the test call says when Redis failed while its ticket was being opened."""
+    numbers = ", ".join(sorted(journaled))
+    return (
+        f"Redis failed while the ticket was being opened: the caller was given number "
+        f"{numbers} from the journal, as on the real line, where the ticket would wait in "
+        "the service's journal until Redis returns. This test call used a journal of its "
+        "own, discarded with it: no ticket will reach production or the helpdesk."
+    )
+
+
+def failure_note(ends: Mapping[str, str], first_error: str) -> str:
+    """What the test call says when something (Redis, most likely) failed before a
+    ticket was at stake: where the caller went, and the first error line."""
+    where = f"the {ends['queue']} queue" if ends["queue"] else f"route {ends['route']}"
+    detail = first_error.split(": ", 1)[-1]  # without "ERROR logger: "
+    return (
+        f"The call failed part-way ({detail}): the caller was sent to {where}, "
+        "as on the real line. Nothing was kept."
+    )

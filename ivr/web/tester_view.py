@@ -73,6 +73,7 @@ separated by a space; two spaces: no answer</span></label>
 then place the call: the IVR's side and the caller's appear here, step by step.</p>
 <div id="tester-result" hidden>
 <div class="chips" id="call-end" aria-label="Where the call ends"></div>
+<p id="call-note" class="notice" hidden></p>
 <ol id="call-steps" class="timeline" aria-label="The call, step by step"></ol>
 <ul id="call-problems" class="error"></ul>
 <details class="folded"><summary>Channel variables set for the dialplan</summary>

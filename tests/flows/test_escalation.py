@@ -78,7 +78,7 @@ async def test_a_posted_ticket_is_escalated_by_phone_and_the_helpdesk_is_told(
     assert result.variables == {
         "IVR_ROUTE": "queue", "IVR_QUEUE": "support-premium", "IVR_QUEUE_PRIORITY": "25",
         "IVR_RESELLER": "1001", "IVR_HOST_ID": "234567", "IVR_TIER": "premium",
-        "IVR_TICKET": "77001", "IVR_EMERGENCY": "1",
+        "IVR_TICKET": "77001", "IVR_EMERGENCY": "1", "IVR_TICKET_JOINED": "escalated",
         "IVR_SLA_DUE": "2026-11-25T14:00:00-06:00",  # 4 Premium hours from the call, sooner
     }  # fmt: skip
     ticket = await stores.tickets.get("77001")

@@ -47,6 +47,7 @@
       case "record": // the file's name: where the tester's scratch recordings live is no news
         return ["caller", "Caller is recorded", step.text.split("/").pop()];
       case "variables":
+      case "note": // what became of the ticket: opened, joined (repeat call), escalated
         return ["system", "", step.text];
       default:
         return ["system", "", `${step.kind} ${step.text}`.trim()];
@@ -69,7 +70,7 @@
     const chips = [chip(`Route: ${end.route}`, "route")];
     if (end.queue) chips.push(chip(`Queue: ${end.queue}${end.priority ? ` (priority ${end.priority})` : ""}`));
     if (end.oncall_dial) chips.push(chip(`On-call: ${end.oncall_dial}`));
-    if (end.ticket) chips.push(chip(`Ticket ${end.ticket} (test, discarded)`));
+    if (end.ticket) chips.push(chip(`Ticket: ${end.ticket_outcome || end.ticket} (test, discarded)`));
     const tiers = { standard: "Standard", premium: "Premium", premium_plus: "Premium Plus" };
     if (end.tier) chips.push(chip(`Tier: ${tiers[end.tier] || end.tier}`));
     if (data.hung_up_by) chips.push(chip(`Hung up by ${data.hung_up_by}`));
@@ -93,6 +94,10 @@
       li.append(el("span", "", text));
       return li;
     }));
+    // Said plainly when Redis failed during the call (what the caller got, what was kept).
+    const note = document.getElementById("call-note");
+    note.textContent = data.failed ? data.note : "";
+    note.hidden = !note.textContent;
     document.getElementById("call-problems").replaceChildren(
       ...data.problems.map((problem) => el("li", "", problem)));
     placeholder.hidden = true;
