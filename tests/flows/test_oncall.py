@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator
 import pytest
 from redis.asyncio import Redis
 
+from ivr.agi.simulator import SimulatedCall
 from ivr.ami.originate import AmiOriginator
 from ivr.config import Settings
 from ivr.domain.oncall import Engineer, Rotation
@@ -17,7 +18,7 @@ from ivr.services import build_agi_server
 from ivr.store import keys
 from ivr.store.stores import Stores
 from ivr.workers.repager import Pager, PagingPolicy
-from tests.support.calls import EMERGENCY
+from tests.support.calls import EMERGENCY, UNKNOWN_CALLER
 from tests.support.fake_ami import FakeAmi, originator_on_fake
 from tests.support.harness import AFTER_HOURS, CHICAGO, Clock, Line
 
@@ -138,6 +139,59 @@ async def test_caller_hangs_up_while_chain_is_dialled(
     assert ticket is not None
     assert ticket.oncall_state == OnCallState.UNACCEPTED.value
     assert await redis.zscore(keys.REPAGE, number) is not None
+
+
+async def test_acknowledged_while_the_caller_records_is_not_unaccepted(
+    line: Line,
+    after_hours: Stores,
+    clock: Clock,
+    redis: Redis,
+    ami: tuple[FakeAmi, AmiOriginator],
+) -> None:
+    """A supervisor who takes the ticket during the message wins: no unaccepted, no re-page."""
+    fake, originator = ami
+    number = await emergency_ticket(line)
+
+    async def supervisor_acknowledges(command: str) -> None:
+        if command.startswith("RECORD FILE"):
+            await after_hours.tickets.acknowledge(number, "Dana (supervisor)", clock())
+
+    call = SimulatedCall(
+        caller_id=UNKNOWN_CALLER,
+        answers=["#"],
+        script=f"oncall-message?ticket={number}",
+        before_answer=supervisor_acknowledges,
+    )
+    result = await line.asterisk.place(call)
+    assert result.violations == []
+    assert result.variables == {"IVR_ROUTE": "hangup"}
+    ticket = await after_hours.tickets.get(number)
+    assert ticket is not None
+    assert (ticket.status, ticket.acknowledged_by) == (
+        TicketStatus.ACKNOWLEDGED,
+        "Dana (supervisor)",
+    )
+    assert ticket.oncall_state != OnCallState.UNACCEPTED.value
+    events = [e["event"] for e in await after_hours.tickets.audit(number)]
+    assert events == ["created", "acknowledged"]
+    assert await redis.zscore(keys.REPAGE, number) is None
+    pager = Pager(redis, after_hours.tickets, originator, PagingPolicy(), clock)
+    for _ in range(4):
+        clock.now += dt.timedelta(minutes=5)
+        assert await pager.tick() == 0
+    assert fake.originates() == []
+
+
+async def test_a_resolved_ticket_is_never_marked_unaccepted(
+    line: Line, after_hours: Stores, clock: Clock, redis: Redis
+) -> None:
+    """Resolved before the message ends: the ticket keeps its state and nothing is scheduled."""
+    number = await emergency_ticket(line)
+    await after_hours.tickets.resolve(number, "Dana (supervisor)", clock(), "fixed remotely")
+    assert not await after_hours.tickets.mark_unaccepted(number, clock() + dt.timedelta(minutes=5))
+    events = [e["event"] for e in await after_hours.tickets.audit(number)]
+    assert events == ["created", "resolved"]
+    assert await redis.zscore(keys.REPAGE, number) is None
 
 
 @pytest.fixture
