@@ -51,6 +51,7 @@ class Prompt(StrEnum):
     SLA_RESPONSE_NOW = "sla-response-now"
     TRANSFER_QUEUE = "transfer-queue"
     TRANSFER_ONCALL = "transfer-oncall"
+    ONCALL_UNAVAILABLE = "oncall-unavailable"
     TRANSFER_GENERAL = "transfer-general"
     CLOSED_STANDARD = "closed-standard"
     CLOSED_PREMIUM = "closed-premium"

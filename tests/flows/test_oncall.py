@@ -12,26 +12,15 @@ from redis.asyncio import Redis
 from ivr.agi.simulator import SimulatedCall
 from ivr.ami.originate import AmiOriginator
 from ivr.config import Settings
-from ivr.domain.oncall import Engineer, Rotation
 from ivr.domain.records import OnCallState, TicketStatus
 from ivr.services import build_agi_server
 from ivr.store import keys
 from ivr.store.stores import Stores
 from ivr.workers.repager import Pager, PagingPolicy
-from tests.support.calls import EMERGENCY, UNKNOWN_CALLER
+from tests.support.calls import EMERGENCY, UNKNOWN_CALLER, played
 from tests.support.fake_ami import FakeAmi, originator_on_fake
-from tests.support.harness import AFTER_HOURS, CHICAGO, Clock, Line
-
-ANA = Engineer("Ana Ruiz", "PJSIP/201")
-BEN = Engineer("Ben Okafor", "PJSIP/202")
-SAM = Engineer("Sam Lee", "PJSIP/299@trunk")
-ROTATION = Rotation(
-    engineers=(ANA, BEN),
-    starts=dt.datetime(2026, 11, 23, 9, 0, tzinfo=CHICAGO),
-    tz=CHICAGO,
-    manager=SAM,
-    step_seconds=(30, 30, 45),
-)
+from tests.support.harness import AFTER_HOURS, Clock, Line
+from tests.support.oncall import ROTATION
 
 
 @pytest.fixture
@@ -66,14 +55,22 @@ async def test_oncall_chain_handed_to_dialplan(line: Line, after_hours: Stores) 
     assert ticket.oncall_state == OnCallState.PAGING.value
 
 
-async def test_no_rotation_is_empty_chain_with_warning(
+async def test_no_rotation_is_the_general_queue_and_the_caller_is_told(
     line: Line, stores: Stores, clock: Clock, caplog: pytest.LogCaptureFixture
 ) -> None:
-    """With no rotation the decision is still oncall, with no steps, and a warning is logged."""
+    """With no rotation: the general queue, said as such; the ticket is not paging; a warning."""
     clock.now = AFTER_HOURS
     result = await line.call(EMERGENCY)
-    assert result.variables["IVR_ROUTE"] == "oncall"
-    assert result.variables["IVR_ONCALL_STEPS"] == "0"
+    assert result.variables["IVR_ROUTE"] == "queue"
+    assert result.variables["IVR_QUEUE"] == "support-general"
+    assert result.variables["IVR_QUEUE_PRIORITY"] == "35"
+    assert "IVR_ONCALL_STEPS" not in result.variables
+    assert played(result)[-2:] == ["oncall-unavailable", "transfer-general"]
+    assert "transfer-oncall" not in played(result)
+    ticket = await stores.tickets.get(result.variables["IVR_TICKET"])
+    assert ticket is not None
+    assert ticket.oncall_state == ""
+    assert await stores.tickets.oncall_chain(ticket.number) == ""
     assert "no on-call engineer configured" in caplog.text
 
 

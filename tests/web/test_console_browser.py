@@ -44,6 +44,7 @@ from tests.support.console_browser import (
     watch_console,
 )
 from tests.support.harness import CHICAGO, OPEN_HOURS, Clock, Line
+from tests.support.oncall import ROTATION
 from tests.support.web_harness import ADMIN, SUPERVISOR, Web, running_dashboard
 
 pytestmark = pytest.mark.slow
@@ -231,6 +232,7 @@ async def console(
     _tone(Path(emergency.scenario))
     await _ticket_history(redis, stores, placed[0].ticket)
     await _fill_board(redis, settings, placed)
+    await stores.oncall.set_rotation(ROTATION)  # the tester's night call goes on-call
     tester = CallTester(redis, settings, call_tester_line(settings, fast_pins))
     async with _ami_up(redis, settings), running_dashboard(redis, settings,
                                                            call_tester=tester) as web:  # fmt: skip
