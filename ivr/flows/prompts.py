@@ -32,6 +32,7 @@ class Prompt(StrEnum):
     HOST_ID_YOU_ENTERED = "host-id-you-entered"
     HOST_ID_CONFIRM = "host-id-confirm"
     HOST_ID_NOT_FOUND = "host-id-not-found"
+    HOST_ID_NOT_HEARD = "host-id-not-heard"
     CONTRACT_EXPIRED = "contract-expired"
     CONTRACT_EXPIRED_TERMS = "contract-expired-terms"
     WARRANTY_INSTEAD = "warranty-instead"

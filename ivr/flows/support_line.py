@@ -56,6 +56,7 @@ MAX_MENU_REPEATS = 10
 MAX_PIN_TRIES = 3
 MAX_HOST_ID_FAILURES = 3
 MAX_HOST_ID_ENTRIES = 6
+MAX_HOST_ID_SILENCES = 3
 MAX_TICKET_TRIES = 3
 RECORD_SECONDS = 120
 RECORD_SILENCE_SECONDS = 5
@@ -318,10 +319,20 @@ class _Call:
     # Step 3: Host ID, read back, confirmed.
     async def ask_system(self, account: str) -> System:
         channel = self.channel
-        failures = entries = 0
-        while failures < MAX_HOST_ID_FAILURES and entries < MAX_HOST_ID_ENTRIES:
+        failures = entries = silences = 0
+        while (
+            failures < MAX_HOST_ID_FAILURES
+            and silences < MAX_HOST_ID_SILENCES
+            and entries < MAX_HOST_ID_ENTRIES
+        ):
             entries += 1
             keys = await channel.read_keys(Prompt.ENTER_HOST_ID, 16, ENTRY_TIMEOUT)
+            if not keys.digits:
+                # Nothing keyed (silence, or # alone) is not a wrong Host ID: ask again.
+                silences += 1
+                self.record.step("host_id:silence")
+                await channel.play(Prompt.HOST_ID_NOT_HEARD)
+                continue
             if not keys.digits.isdigit():
                 failures += 1
                 await channel.play(Prompt.HOST_ID_NOT_FOUND)
@@ -338,7 +349,9 @@ class _Call:
                 return system
             failures += 1
             await channel.play(Prompt.HOST_ID_NOT_FOUND)
-        self.record.step("host_id:failed")
+        # Counted apart in the report: a caller who stopped keying is not a wrong entry.
+        silent = silences >= MAX_HOST_ID_SILENCES or not failures
+        self.record.step("host_id:no_input" if silent else "host_id:failed")
         raise SentToGeneralQueue
 
     # Steps 4 to 6: coverage, ticket, routing.
