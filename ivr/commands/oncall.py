@@ -11,7 +11,7 @@ from ivr.commands.common import fail, open_services
 from ivr.config import Settings
 from ivr.domain.after_hours import settle_oncall
 from ivr.domain.oncall import override_from_dict, rotation_from_dict
-from ivr.domain.records import Tier
+from ivr.domain.records import Route, Tier
 from ivr.domain.routing import route_call
 from ivr.domain.times import parse_aware_time
 from ivr.runtime.clock import now_utc
@@ -75,7 +75,10 @@ async def run(args: argparse.Namespace, settings: Settings, _stdin: TextIO) -> i
         print("nobody is on call: no rotation configured")
     for step in steps:
         print(f"{step['role']:<9} {step['name']} ({step['dial']}, {step['timeout']} s)")
-    where = f"{call['route']}" + (f" {call['queue']}" if call["queue"] else "")
+    if routed.decision.route is Route.ONCALL:
+        where = "the on-call chain above"
+    else:
+        where = f"{call['route']} {call['queue'] or ''}".strip()
     why = f" ({routed.reason})" if routed.reason else ""
-    print(f"a Premium Plus call then: {where}{why}")
+    print(f"a Premium Plus emergency then goes to: {where}{why}")
     return 0
