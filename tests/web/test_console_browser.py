@@ -480,7 +480,7 @@ async def test_report_date_errors_are_shown_on_the_form(
     await page.goto(f"{console.web.base}/reports")
     await page.get_by_text("Export CSV").click()
     links = page.locator("details.menu a[download]")
-    await expect(links).to_have_count(11)  # one per table of the report (ivr/domain/reports.py)
+    await expect(links).to_have_count(12)  # one per table of the report (ivr/domain/reports.py)
     first_csv = "/reports/csv?from=2026-11-23&to=2026-11-25&day=2026-11-25&table=calls_by_tier"
     await expect(links.first).to_have_attribute("href", first_csv)
     await context.close()
