@@ -15,6 +15,7 @@ import os
 import secrets
 import signal
 import socket
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -54,48 +55,57 @@ log = logging.getLogger("ivr")
 
 
 async def serve(settings: Settings, *, demo: bool = False) -> None:
-    """Run the service until SIGINT or SIGTERM."""
+    """Run the service until SIGINT or SIGTERM.
+
+    Each part is pushed on one exit stack as soon as it runs, so whatever fails
+    while starting (AMI, the web port, ...) stops everything started before it,
+    in reverse order; on SIGINT/SIGTERM the same stack stops them all.
+    """
     clock = service_clock(settings)
-    async with open_redis(settings, hold=True) as redis:
+    async with open_redis(settings, hold=True) as redis, contextlib.AsyncExitStack() as running:
         await redis.ping()
         stores = build_stores(redis, settings)
         if demo:
             await load_demo(stores.directory, stores.pins)
             await load_demo_helpdesk(HelpdeskSync(redis, stores.calendars), clock())
             await _demo_admin(redis, clock)
-        probe = LagProbe() if settings.lag_probe_file else None
-        probe_task = asyncio.create_task(probe.run()) if probe else None
+        if settings.lag_probe_file:
+            probe = LagProbe()
+            probe_task = asyncio.create_task(probe.run())
+            running.push_async_callback(_stop_probe, probe, probe_task, settings.lag_probe_file)
         server = build_agi_server(stores, settings, clock)
+        running.push_async_callback(server.close, 30)  # drain_seconds: calls may finish
         await server.start(settings.agi_host, settings.agi_port)
         pager = await start_pager(stores, settings, clock)
+        if pager is not None:
+            running.push_async_callback(pager.stop)
         sla_watch = start_sla_watch(stores, settings, pager.originator if pager else None, clock)
+        running.push_async_callback(stop_task, sla_watch)
         consumer = await start_consumer(redis, settings, clock)
-        background = []
+        if consumer is not None:
+            running.push_async_callback(consumer.close)
         if stores.journal is not None:
-            background.append(asyncio.create_task(replay_forever(stores.journal, stores.tickets)))
+            replay = asyncio.create_task(replay_forever(stores.journal, stores.tickets))
+            running.push_async_callback(stop_task, replay)
         if settings.helpdesk_url:
-            background.append(asyncio.create_task(helpdesk_deliverer(stores, settings).run()))
+            delivery = asyncio.create_task(helpdesk_deliverer(stores, settings).run())
+            running.push_async_callback(stop_task, delivery)
         else:
             log.warning("IVR_HELPDESK_URL not set: tickets are not sent to the helpdesk")
-        stop = _stop_on_signals()
-        try:
-            web_app = create_app(redis, settings, clock, call_tester=_tester(redis, settings))
-            async with running_web(web_app, settings.web_host, settings.web_port):
-                log.info("ivr serve ready (Ctrl-C to stop)")
-                await stop.wait()
-                log.info("stopping: %d calls in progress", server.active_calls)
-        finally:
-            await server.close(drain_seconds=30)
-            await stop_task(sla_watch)
-            if pager is not None:
-                await pager.stop()
-            if consumer is not None:
-                await consumer.close()
-            for task in background:
-                await stop_task(task)
-            if probe_task is not None and probe is not None and settings.lag_probe_file:
-                await stop_task(probe_task)
-                probe.write(Path(settings.lag_probe_file))  # read by bench/lag.py
+        stop = running.enter_context(_stop_on_signals())
+        web_app = create_app(redis, settings, clock, call_tester=_tester(redis, settings))
+        await running.enter_async_context(
+            running_web(web_app, settings.web_host, settings.web_port)
+        )
+        log.info("ivr serve ready (Ctrl-C to stop)")
+        await stop.wait()
+        log.info("stopping: %d calls in progress", server.active_calls)
+
+
+async def _stop_probe(probe: LagProbe, task: asyncio.Task[None], path: str) -> None:
+    """Stop the event-loop lag probe and write its samples (read by bench/lag.py)."""
+    await stop_task(task)
+    probe.write(Path(path))
 
 
 async def serve_web(settings: Settings) -> None:
@@ -103,11 +113,11 @@ async def serve_web(settings: Settings) -> None:
     clock = service_clock(settings)
     async with open_redis(settings, hold=True) as redis:
         await redis.ping()
-        stop = _stop_on_signals()
-        web_app = create_app(redis, settings, clock, call_tester=_tester(redis, settings))
-        async with running_web(web_app, settings.web_host, settings.web_port):
-            log.info("ivr web ready (Ctrl-C to stop)")
-            await stop.wait()
+        with _stop_on_signals() as stop:
+            web_app = create_app(redis, settings, clock, call_tester=_tester(redis, settings))
+            async with running_web(web_app, settings.web_host, settings.web_port):
+                log.info("ivr web ready (Ctrl-C to stop)")
+                await stop.wait()
 
 
 def _tester(redis: Redis, settings: Settings) -> CallTester:
@@ -115,12 +125,19 @@ def _tester(redis: Redis, settings: Settings) -> CallTester:
     return CallTester(redis, settings, call_tester_line(settings))
 
 
-def _stop_on_signals() -> asyncio.Event:
+@contextlib.contextmanager
+def _stop_on_signals() -> Iterator[asyncio.Event]:
+    """An event set by SIGINT or SIGTERM while the block runs (the handlers go after it)."""
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
+    signals = (signal.SIGINT, signal.SIGTERM)
+    for sig in signals:
         loop.add_signal_handler(sig, stop.set)
-    return stop
+    try:
+        yield stop
+    finally:
+        for sig in signals:
+            loop.remove_signal_handler(sig)
 
 
 async def _demo_admin(redis: Redis, clock: Clock) -> None:
@@ -188,7 +205,11 @@ async def start_pager(stores: Stores, settings: Settings, clock: Clock) -> Runni
         log.warning("IVR_AMI_HOST not set: unaccepted on-call tickets will not be re-paged")
         return None
     originator = AmiOriginator(ami_settings(settings))
-    await originator.start()
+    try:
+        await originator.start()
+    except BaseException:  # cancelled while waiting for the login: stop the link, re-raise
+        await originator.close()
+        raise
     pager = Pager(
         stores.redis,
         stores.tickets,

@@ -120,6 +120,14 @@ class Backoff:
     most: float = 30.0
     jitter: float = 0.2
 
+    def __post_init__(self) -> None:
+        # A jitter outside [0, 1] would lengthen a pause past ``most`` (or make it
+        # negative: a reconnection storm); refuse it where the back-off is built.
+        if not 0.0 <= self.jitter <= 1.0:
+            raise ValueError(f"back-off jitter must be within [0, 1], not {self.jitter}")
+        if not 0.0 < self.first <= self.most:
+            raise ValueError(f"back-off needs 0 < first <= most, not {self.first}, {self.most}")
+
     def delay(self, failures: int, draw: float) -> float:
         """The pause after ``failures`` failed attempts in a row; ``draw`` is in [0, 1]."""
         base = Retry(every=self.first, first=self.first, most=self.most).after(max(1, failures))

@@ -9,7 +9,10 @@ from typing import TextIO
 
 from ivr.commands.common import fail, open_services
 from ivr.config import Settings
+from ivr.domain.after_hours import settle_oncall
 from ivr.domain.oncall import override_from_dict, rotation_from_dict
+from ivr.domain.records import Route, Tier
+from ivr.domain.routing import route_call
 from ivr.domain.times import parse_aware_time
 from ivr.runtime.clock import now_utc
 
@@ -49,15 +52,33 @@ async def run(args: argparse.Namespace, settings: Settings, _stdin: TextIO) -> i
                       f"{o.engineer.name} ({o.engineer.dial})")  # fmt: skip
             return 0
         chain = await store.chain(at)
+        calendar = await stores.calendars.calendar(at)
+    # What a Premium Plus emergency at that time gets: the call flow's own rule.
+    decided = route_call(Tier.PREMIUM_PLUS, True, at, calendar, settings.queues)
+    routed = settle_oncall(decided, chain, settings.queues)
+    call = {
+        "route": routed.decision.route.value,
+        "queue": routed.decision.queue or None,
+        "oncall": routed.summary() or None,
+    }
     steps = [
         {"role": s.role.value, "name": s.engineer.name, "dial": s.engineer.dial,
          "timeout": s.timeout_seconds}
         for s in chain
     ]  # fmt: skip
     if args.json:
-        print(json.dumps({"at": at.isoformat(), "chain": steps}, indent=2))
-    elif not steps:
-        print("nobody is on call: no rotation configured (after-hours calls go to the queue)")
-    for step in [] if args.json else steps:
+        print(
+            json.dumps({"at": at.isoformat(), "chain": steps, "premium_plus_call": call}, indent=2)
+        )
+        return 0
+    if not steps:
+        print("nobody is on call: no rotation configured")
+    for step in steps:
         print(f"{step['role']:<9} {step['name']} ({step['dial']}, {step['timeout']} s)")
+    if routed.decision.route is Route.ONCALL:
+        where = "the on-call chain above"
+    else:
+        where = f"{call['route']} {call['queue'] or ''}".strip()
+    why = f" ({routed.reason})" if routed.reason else ""
+    print(f"a Premium Plus emergency then goes to: {where}{why}")
     return 0

@@ -8,6 +8,7 @@ from typing import TextIO
 
 from ivr.commands.common import fail, open_services
 from ivr.config import Settings
+from ivr.domain.after_hours import settle_oncall
 from ivr.domain.records import TicketKind, Tier
 from ivr.domain.routing import route_call, route_warranty
 from ivr.domain.times import parse_aware_time
@@ -31,14 +32,18 @@ async def run(args: argparse.Namespace, settings: Settings, _stdin: TextIO) -> i
         return fail(f"--at: {exc}", 2)
     async with open_services(settings) as stores:
         calendar = await stores.calendars.calendar(at)
+        chain = await stores.oncall.chain(at)
     # A warranty request keeps Standard's hours and has no SLA clock.
     tier = Tier.STANDARD if kind is TicketKind.WARRANTY else Tier(args.tier)
     if kind is TicketKind.WARRANTY:
-        decision = route_warranty(at, calendar, settings.queues)
+        decided = route_warranty(at, calendar, settings.queues)
         sla_due = None
     else:
-        decision = route_call(tier, args.emergency, at, calendar, settings.queues)
+        decided = route_call(tier, args.emergency, at, calendar, settings.queues)
         sla_due = calendar.sla_due(tier, at).isoformat()
+    # The call flow's own rule: on-call with nobody on call is the general queue.
+    routed = settle_oncall(decided, chain, settings.queues)
+    decision = routed.decision
     data = {
         "at": at.astimezone(calendar.tz).isoformat(),
         "kind": kind.value,
@@ -52,6 +57,8 @@ async def run(args: argparse.Namespace, settings: Settings, _stdin: TextIO) -> i
         "next_open": calendar.next_opening(tier, at).isoformat(),
         "sla_due": sla_due,
     }
+    if routed.summary():
+        data["oncall"] = routed.summary()
     if args.json:
         print(json.dumps(data, indent=2))
     else:

@@ -244,6 +244,7 @@ class SupportReport:
     waits_total: WaitStats
     lockouts: tuple[LockoutEvent, ...]
     host_id_not_found: dict[str, int]  # reseller account -> calls that gave up on the Host ID
+    host_id_no_input: dict[str, int]  # reseller account -> calls that keyed no Host ID (silence)
     renewal_leads: tuple[RenewalLead, ...]
     tickets_by_kind: dict[str, TicketFigures]
 
@@ -273,6 +274,9 @@ def build_report(
     not_found = Counter(
         c.reseller_account or "(none)" for c in calls if "host_id:failed" in c.steps
     )
+    no_input = Counter(
+        c.reseller_account or "(none)" for c in calls if "host_id:no_input" in c.steps
+    )
     on_sla = [t for t in tickets if t.sla_due is not None]  # warranty tickets have no SLA
     return SupportReport(
         first=first,
@@ -291,6 +295,7 @@ def build_report(
         waits_total=wait_stats([w for ws in waits.values() for w in ws]),
         lockouts=tuple(sorted(lockouts, key=lambda e: e.at)),
         host_id_not_found=dict(sorted(not_found.items())),
+        host_id_no_input=dict(sorted(no_input.items())),
         renewal_leads=renewal_leads(calls, systems),
         tickets_by_kind={
             kind.value: ticket_figures([t for t in tickets if t.kind == kind.value])
@@ -430,6 +435,12 @@ def report_tables(report: SupportReport) -> list[Table]:
             "Calls that gave up on the Host ID (not found), by reseller",
             ("reseller", "calls"),
             tuple(report.host_id_not_found.items()),
+        ),
+        Table(
+            "host_id_no_input",
+            "Calls that gave up keying no Host ID (silence), by reseller",
+            ("reseller", "calls"),
+            tuple(report.host_id_no_input.items()),
         ),
         Table(
             "renewal_leads",

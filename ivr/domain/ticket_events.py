@@ -108,6 +108,20 @@ def decide_accept(
     return TicketChange(fields, TicketEvent(EventKind.ACKNOWLEDGED, seq, at, engineer, "on-call"))
 
 
+def decide_unaccepted(ticket: Ticket, seq: int, repage_at: dt.datetime) -> TicketChange | Verdict:
+    """The chain passed and the caller left a message: unaccepted, to be re-paged.
+
+    Someone who took the ticket meanwhile (an engineer, or a supervisor who
+    acknowledged it while the caller was still recording) wins: nothing changes.
+    """
+    if ticket.acknowledged_by or ticket.status is not TicketStatus.OPEN:
+        return Verdict.UNCHANGED
+    fields = {"oncall_state": OnCallState.UNACCEPTED.value}
+    return TicketChange(
+        fields, TicketEvent(EventKind.ONCALL_UNACCEPTED, seq, repage_at, note="re-paging")
+    )
+
+
 def decide_resolve(
     ticket: Ticket, seq: int, by: str, at: dt.datetime, note: str = ""
 ) -> TicketChange | Verdict:

@@ -143,8 +143,11 @@ class OnCallMessage:
 
     async def _unaccepted(self, number: str) -> None:
         try:
-            await self._tickets.mark_unaccepted(number, self._clock() + self._repage_delay)
+            marked = await self._tickets.mark_unaccepted(number, self._clock() + self._repage_delay)
         except (RedisError, OSError) as exc:
             log.error("ticket %s unaccepted but re-paging not scheduled: %s", number, exc)
+            return
+        if not marked:
+            log.info("ticket %s was taken while the caller left a message: no re-paging", number)
             return
         log.warning("ticket %s unaccepted by the whole chain: re-paging scheduled", number)

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 from redis.exceptions import RedisError
 
+from ivr.domain.after_hours import AfterHours, settle_oncall
 from ivr.domain.oncall import ChainStep, chain_json
 from ivr.domain.records import (
     EMERGENCY_TITLE,
@@ -34,7 +35,7 @@ from ivr.domain.records import (
 from ivr.domain.routing import Decision, QueueNames, general_queue, route_call, route_ticket
 from ivr.domain.ticket_outcome import TicketOutcome, outcome_text, ticket_outcome
 from ivr.domain.times import parse_aware_time
-from ivr.domain.variables import MAX_ONCALL_STEPS, ONCALL_DIALS, ONCALL_TIMEOUTS, Var
+from ivr.domain.variables import ONCALL_DIALS, ONCALL_TIMEOUTS, Var
 from ivr.flows import warranty
 from ivr.flows.channel import CallHungUp, Channel, ChannelFailure
 from ivr.flows.escalation import (
@@ -55,6 +56,7 @@ MAX_MENU_REPEATS = 10
 MAX_PIN_TRIES = 3
 MAX_HOST_ID_FAILURES = 3
 MAX_HOST_ID_ENTRIES = 6
+MAX_HOST_ID_SILENCES = 3
 MAX_TICKET_TRIES = 3
 RECORD_SECONDS = 120
 RECORD_SILENCE_SECONDS = 5
@@ -320,10 +322,20 @@ class _Call:
     # Step 3: Host ID, read back, confirmed.
     async def ask_system(self, account: str) -> System:
         channel = self.channel
-        failures = entries = 0
-        while failures < MAX_HOST_ID_FAILURES and entries < MAX_HOST_ID_ENTRIES:
+        failures = entries = silences = 0
+        while (
+            failures < MAX_HOST_ID_FAILURES
+            and silences < MAX_HOST_ID_SILENCES
+            and entries < MAX_HOST_ID_ENTRIES
+        ):
             entries += 1
             keys = await channel.read_keys(Prompt.ENTER_HOST_ID, 16, ENTRY_TIMEOUT)
+            if not keys.digits:
+                # Nothing keyed (silence, or # alone) is not a wrong Host ID: ask again.
+                silences += 1
+                self.record.step("host_id:silence")
+                await channel.play(Prompt.HOST_ID_NOT_HEARD)
+                continue
             if not keys.digits.isdigit():
                 failures += 1
                 await channel.play(Prompt.HOST_ID_NOT_FOUND)
@@ -340,7 +352,9 @@ class _Call:
                 return system
             failures += 1
             await channel.play(Prompt.HOST_ID_NOT_FOUND)
-        self.record.step("host_id:failed")
+        # Counted apart in the report: a caller who stopped keying is not a wrong entry.
+        silent = silences >= MAX_HOST_ID_SILENCES or not failures
+        self.record.step("host_id:no_input" if silent else "host_id:failed")
         raise SentToGeneralQueue
 
     # Steps 4 to 6: coverage, ticket, routing.
@@ -366,16 +380,8 @@ class _Call:
         await channel.play(Prompt.DESCRIBE_PROBLEM)
         recording = await channel.record(channel.call_id, RECORD_SECONDS, RECORD_SILENCE_SECONDS)
         now = self.clock()
-        decision = route_call(system.tier, emergency, now, calendar, self.queues)
-        chain: Sequence[ChainStep] = ()
-        if decision.route is Route.ONCALL:
-            chain = tuple(await stores.oncall.chain(now))[:MAX_ONCALL_STEPS]
-            if not chain:
-                log.warning(
-                    "call=%s no on-call engineer configured: after-hours Premium Plus "
-                    "falls back to the general queue",
-                    self.record.call_id,
-                )
+        routed = await self._settle(route_call(system.tier, emergency, now, calendar, self.queues))
+        decision, chain = routed.decision, routed.chain
         new = NewTicket(
             created=now,
             reseller_account=account,
@@ -425,7 +431,7 @@ class _Call:
         await channel.play(created)
         await channel.say_digits(ticket.number)
         await say_response_due(channel, ticket.sla_due, now, tz)
-        await self._announce(decision, system.tier, tz)
+        await self._announce(decision, system.tier, tz, nobody_on_call=routed.nobody_on_call)
         return Handover(decision, ticket=ticket, system=system, reseller=account, oncall=chain,
                         outcome=outcome)  # fmt: skip
 
@@ -437,9 +443,24 @@ class _Call:
         outcome = await request.run(account, system)
         return Handover(outcome.decision, ticket=outcome.ticket, system=system, reseller=account)
 
-    async def _announce(self, decision: Decision, tier: Tier, tz: dt.tzinfo) -> None:
+    async def _settle(self, decision: Decision) -> AfterHours:
+        """An on-call decision with the chain on call now, or the general queue if none."""
+        now = self.clock()
+        chain = await self.stores.oncall.chain(now) if decision.route is Route.ONCALL else ()
+        routed = settle_oncall(decision, chain, self.queues)
+        if routed.nobody_on_call:
+            log.warning("call=%s after hours: %s", self.record.call_id, routed.reason)
+        return routed
+
+    async def _announce(
+        self, decision: Decision, tier: Tier, tz: dt.tzinfo, *, nobody_on_call: bool = False
+    ) -> None:
         channel = self.channel
-        if decision.route is Route.QUEUE:
+        if nobody_on_call:
+            # What happens, not what was meant to: no on-call engineer to ring.
+            await channel.play(Prompt.ONCALL_UNAVAILABLE)
+            await channel.play(Prompt.TRANSFER_GENERAL)
+        elif decision.route is Route.QUEUE:
             await channel.play(Prompt.TRANSFER_QUEUE)
         elif decision.route is Route.ONCALL:
             await channel.play(Prompt.TRANSFER_ONCALL)
@@ -472,10 +493,15 @@ class _Call:
                 )
             now = self.clock()
             calendar = await stores.calendars.calendar(now)
-            decision = route_ticket(ticket, now, calendar, self.queues)
+            routed = await self._settle(route_ticket(ticket, now, calendar, self.queues))
+            decision = routed.decision
             if ticket.kind is TicketKind.WARRANTY:
                 await warranty.announce(channel, decision, calendar.tz)
             else:
-                await self._announce(decision, ticket.tier, calendar.tz)
-            return Handover(decision, ticket=ticket, system=system, reseller=account)
+                await self._announce(
+                    decision, ticket.tier, calendar.tz, nobody_on_call=routed.nobody_on_call
+                )
+            return Handover(
+                decision, ticket=ticket, system=system, reseller=account, oncall=routed.chain
+            )
         return await self.to_general_queue(account)

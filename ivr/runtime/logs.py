@@ -7,8 +7,9 @@ call having to name it.
 
 Redaction is by construction first: no code passes a PIN, password or secret to a
 log call (PINs live only between the keypad and ``ivr.store.pins``). The filter here is
-the second line: values of keys named pin/password/secret/token and digits after
-the word PIN are masked in the message, the extra fields and tracebacks.
+the second line: values of keys named pin/password/secret/token (a word of the name,
+not its letters: ``new_pin`` is one, ``stopping`` is not) and digits after the word
+PIN are masked in the message, the extra fields and tracebacks.
 """
 
 from __future__ import annotations
@@ -27,10 +28,19 @@ CALL_ID: ContextVar[str | None] = ContextVar("ivr_call_id", default=None)
 FORMATS: Final = ("json", "text")
 MASK: Final = "***"
 
-_SENSITIVE_KEY = re.compile(r"pin|password|passwd|secret|token", re.IGNORECASE)
-# key=value, key: value, "key": "value" where the key names a secret.
+# A key names a secret when one of its words does: ``pin``, ``new_pin``, ``pinHash``,
+# ``IVR_AMI_SECRET``, ``apiToken``, but not ``stopping`` or ``spinner`` (the letters
+# p-i-n inside an ordinary word). The longer words also count as a word's end or start
+# (``amisecret``, ``passwordless``); "pin" only as a word of its own.
+_SECRET_WORDS = frozenset({"pin", "pins"})
+_SECRET_STEMS = ("password", "passwd", "secret", "token")
+# Word breaks inside a name: camelCase and ABBRWord (``pinHash``, ``PINHash``).
+_CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])")
+_NOT_WORD = re.compile(r"[\W_]+")
+# key=value, key: value, "key": "value" where the key has the letters of a secret's
+# name; ``names_secret`` then decides by its words.
 _KEY_VALUE = re.compile(
-    r"""(?P<key>\b\w*(?:pin|password|passwd|secret|token)\w*["']?\s*[:=]\s*["']?)"""
+    r"""(?P<key>\b(?P<name>\w*(?:pin|password|passwd|secret|token)\w*)["']?\s*[:=]\s*["']?)"""
     r"""(?P<value>[^\s"',;&}]+)""",
     re.IGNORECASE,
 )
@@ -45,9 +55,21 @@ _STANDARD = frozenset(logging.makeLogRecord({}).__dict__) | {
 }
 
 
+def names_secret(key: str) -> bool:
+    """Whether a field or key name names a secret (by its words, not its letters)."""
+    for word in _NOT_WORD.split(_CAMEL.sub("_", key).lower()):
+        if word in _SECRET_WORDS or word.startswith(_SECRET_STEMS) or word.endswith(_SECRET_STEMS):
+            return True
+    return False
+
+
+def _mask_value(match: re.Match[str]) -> str:
+    return match["key"] + MASK if names_secret(match["name"]) else match[0]
+
+
 def redact(text: str) -> str:
     """``text`` with secret values masked (``pin=2468`` -> ``pin=***``)."""
-    text = _KEY_VALUE.sub(lambda m: m["key"] + MASK, text)
+    text = _KEY_VALUE.sub(_mask_value, text)
     return _PIN_DIGITS.sub(lambda m: m["key"] + MASK, text)
 
 
@@ -67,7 +89,7 @@ def extra_fields(record: logging.LogRecord) -> dict[str, object]:
     for key, value in record.__dict__.items():
         if key in _STANDARD or key.startswith("_"):
             continue
-        if _SENSITIVE_KEY.search(key):
+        if names_secret(key):
             fields[key] = MASK
         elif isinstance(value, str):
             fields[key] = redact(value)

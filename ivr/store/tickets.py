@@ -38,6 +38,7 @@ from ivr.domain.ticket_events import (
     decide_acknowledge,
     decide_join,
     decide_resolve,
+    decide_unaccepted,
     escalatable,
     helpdesk_payload,
     idempotency_key,
@@ -409,18 +410,21 @@ class TicketStore:
         )
         return result.verdict is Verdict.CHANGED
 
-    async def mark_unaccepted(self, number: str, repage_at: dt.datetime) -> None:
-        """Nobody accepted: mark it and schedule the re-paging (one transaction)."""
+    async def mark_unaccepted(self, number: str, repage_at: dt.datetime) -> bool:
+        """Nobody accepted: mark it and schedule the re-paging (one transaction).
 
-        def unaccepted(_ticket: Ticket, seq: int) -> TicketChange:
-            fields = {"oncall_state": OnCallState.UNACCEPTED.value}
-            event = TicketEvent(EventKind.ONCALL_UNACCEPTED, seq, repage_at, note="re-paging")
-            return TicketChange(fields, event)
+        Decided on the ticket as it stands at the write, not as the caller found
+        it: taken meanwhile (acknowledged, accepted, resolved) it stays as it is
+        and is not re-paged. True when it was marked.
+        """
 
         def schedule(pipe: Pipeline, ticket: Ticket) -> None:
             pipe.zadd(keys.REPAGE, {ticket.number: repage_at.timestamp()})
 
-        await self._change(number, unaccepted, schedule)
+        result = await self._change(
+            number, lambda t, seq: decide_unaccepted(t, seq, repage_at), schedule
+        )
+        return result.verdict is Verdict.CHANGED
 
     async def get(self, number: str) -> Ticket | None:
         """One ticket, or None; a journal number the caller heard finds its ticket."""

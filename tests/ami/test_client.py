@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import random
 import re
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -114,6 +115,28 @@ def test_backoff_never_exceeds_its_maximum(failures: int, draw: float) -> None:
     backoff = Backoff(first=1.0, most=30.0, jitter=0.2)
     pause = min(30.0, 2.0 ** min(failures - 1, 10))
     assert 0.8 * pause - 1e-9 <= backoff.delay(failures, draw) <= 30.0
+
+
+@pytest.mark.parametrize(
+    ("first", "most", "jitter"),
+    [(1.0, 30.0, -0.5), (1.0, 30.0, 1.5), (0.0, 30.0, 0.2), (60.0, 30.0, 0.2)],
+)
+def test_a_backoff_that_could_pass_its_maximum_is_refused(
+    first: float, most: float, jitter: float
+) -> None:
+    """A negative jitter (pauses past ``most``), one over 1 (negative pauses), or a first
+    pause that is zero or over ``most`` is refused when the back-off is built."""
+    with pytest.raises(ValueError, match="back-off"):
+        Backoff(first=first, most=most, jitter=jitter)
+
+
+def test_many_random_draws_stay_within_the_maximum() -> None:
+    """Ten thousand draws of the real random source over every step: never past ``most``."""
+    backoff = Backoff(first=1.0, most=30.0, jitter=0.2)
+    rng = random.Random(15)
+    pauses = [backoff.delay(rng.randint(1, 64), rng.random()) for _ in range(10_000)]
+    assert max(pauses) <= 30.0
+    assert min(pauses) >= 0.8
 
 
 # --- Matching answers to actions (recorded traffic, no socket) ----------------------

@@ -21,6 +21,7 @@ from ivr.services import build_agi_server
 from ivr.store import keys
 from ivr.store.stores import Stores
 from tests.support.harness import OPEN_HOURS, Clock, Line, free_port
+from tests.support.oncall import ROTATION
 
 IVR = [sys.executable, "-m", "ivr.cli"]
 
@@ -229,6 +230,7 @@ def test_server_idle_after_garbage(
 async def test_route_command(
     cli_env: str,
     redis: Redis,
+    stores: Stores,
     capsys: pytest.CaptureFixture[str],
     tier: str,
     at: str,
@@ -238,6 +240,7 @@ async def test_route_command(
     sla_due: str,
 ) -> None:
     """``ivr route --json`` gives the decision, next opening and SLA due time for a moment."""
+    await stores.oncall.set_rotation(ROTATION)  # someone is on call after hours
     argv = ["route", "--tier", tier, "--at", at, "--json"] + (["--emergency"] if emergency else [])
     assert await asyncio.to_thread(main, argv) == 0
     data = json.loads(capsys.readouterr().out)

@@ -9,28 +9,18 @@ from collections.abc import AsyncIterator
 import pytest
 from redis.asyncio import Redis
 
+from ivr.agi.simulator import SimulatedCall
 from ivr.ami.originate import AmiOriginator
 from ivr.config import Settings
-from ivr.domain.oncall import Engineer, Rotation
 from ivr.domain.records import OnCallState, TicketStatus
 from ivr.services import build_agi_server
 from ivr.store import keys
 from ivr.store.stores import Stores
 from ivr.workers.repager import Pager, PagingPolicy
-from tests.support.calls import EMERGENCY
+from tests.support.calls import EMERGENCY, UNKNOWN_CALLER, played
 from tests.support.fake_ami import FakeAmi, originator_on_fake
-from tests.support.harness import AFTER_HOURS, CHICAGO, Clock, Line
-
-ANA = Engineer("Ana Ruiz", "PJSIP/201")
-BEN = Engineer("Ben Okafor", "PJSIP/202")
-SAM = Engineer("Sam Lee", "PJSIP/299@trunk")
-ROTATION = Rotation(
-    engineers=(ANA, BEN),
-    starts=dt.datetime(2026, 11, 23, 9, 0, tzinfo=CHICAGO),
-    tz=CHICAGO,
-    manager=SAM,
-    step_seconds=(30, 30, 45),
-)
+from tests.support.harness import AFTER_HOURS, Clock, Line
+from tests.support.oncall import ROTATION
 
 
 @pytest.fixture
@@ -65,14 +55,22 @@ async def test_oncall_chain_handed_to_dialplan(line: Line, after_hours: Stores) 
     assert ticket.oncall_state == OnCallState.PAGING.value
 
 
-async def test_no_rotation_is_empty_chain_with_warning(
+async def test_no_rotation_is_the_general_queue_and_the_caller_is_told(
     line: Line, stores: Stores, clock: Clock, caplog: pytest.LogCaptureFixture
 ) -> None:
-    """With no rotation the decision is still oncall, with no steps, and a warning is logged."""
+    """With no rotation: the general queue, said as such; the ticket is not paging; a warning."""
     clock.now = AFTER_HOURS
     result = await line.call(EMERGENCY)
-    assert result.variables["IVR_ROUTE"] == "oncall"
-    assert result.variables["IVR_ONCALL_STEPS"] == "0"
+    assert result.variables["IVR_ROUTE"] == "queue"
+    assert result.variables["IVR_QUEUE"] == "support-general"
+    assert result.variables["IVR_QUEUE_PRIORITY"] == "35"
+    assert "IVR_ONCALL_STEPS" not in result.variables
+    assert played(result)[-2:] == ["oncall-unavailable", "transfer-general"]
+    assert "transfer-oncall" not in played(result)
+    ticket = await stores.tickets.get(result.variables["IVR_TICKET"])
+    assert ticket is not None
+    assert ticket.oncall_state == ""
+    assert await stores.tickets.oncall_chain(ticket.number) == ""
     assert "no on-call engineer configured" in caplog.text
 
 
@@ -138,6 +136,59 @@ async def test_caller_hangs_up_while_chain_is_dialled(
     assert ticket is not None
     assert ticket.oncall_state == OnCallState.UNACCEPTED.value
     assert await redis.zscore(keys.REPAGE, number) is not None
+
+
+async def test_acknowledged_while_the_caller_records_is_not_unaccepted(
+    line: Line,
+    after_hours: Stores,
+    clock: Clock,
+    redis: Redis,
+    ami: tuple[FakeAmi, AmiOriginator],
+) -> None:
+    """A supervisor who takes the ticket during the message wins: no unaccepted, no re-page."""
+    fake, originator = ami
+    number = await emergency_ticket(line)
+
+    async def supervisor_acknowledges(command: str) -> None:
+        if command.startswith("RECORD FILE"):
+            await after_hours.tickets.acknowledge(number, "Dana (supervisor)", clock())
+
+    call = SimulatedCall(
+        caller_id=UNKNOWN_CALLER,
+        answers=["#"],
+        script=f"oncall-message?ticket={number}",
+        before_answer=supervisor_acknowledges,
+    )
+    result = await line.asterisk.place(call)
+    assert result.violations == []
+    assert result.variables == {"IVR_ROUTE": "hangup"}
+    ticket = await after_hours.tickets.get(number)
+    assert ticket is not None
+    assert (ticket.status, ticket.acknowledged_by) == (
+        TicketStatus.ACKNOWLEDGED,
+        "Dana (supervisor)",
+    )
+    assert ticket.oncall_state != OnCallState.UNACCEPTED.value
+    events = [e["event"] for e in await after_hours.tickets.audit(number)]
+    assert events == ["created", "acknowledged"]
+    assert await redis.zscore(keys.REPAGE, number) is None
+    pager = Pager(redis, after_hours.tickets, originator, PagingPolicy(), clock)
+    for _ in range(4):
+        clock.now += dt.timedelta(minutes=5)
+        assert await pager.tick() == 0
+    assert fake.originates() == []
+
+
+async def test_a_resolved_ticket_is_never_marked_unaccepted(
+    line: Line, after_hours: Stores, clock: Clock, redis: Redis
+) -> None:
+    """Resolved before the message ends: the ticket keeps its state and nothing is scheduled."""
+    number = await emergency_ticket(line)
+    await after_hours.tickets.resolve(number, "Dana (supervisor)", clock(), "fixed remotely")
+    assert not await after_hours.tickets.mark_unaccepted(number, clock() + dt.timedelta(minutes=5))
+    events = [e["event"] for e in await after_hours.tickets.audit(number)]
+    assert events == ["created", "resolved"]
+    assert await redis.zscore(keys.REPAGE, number) is None
 
 
 @pytest.fixture

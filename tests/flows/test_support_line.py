@@ -22,6 +22,7 @@ from ivr.store.pins import PinHasher
 from ivr.store.stores import Stores
 from tests.support.calls import EMERGENCY, UNKNOWN_CALLER, played, said
 from tests.support.harness import AFTER_HOURS, CHICAGO, Clock, Line, free_port
+from tests.support.oncall import ROTATION
 
 
 async def test_emergency_call_opens_ticket_and_routes_to_queue(line: Line, stores: Stores) -> None:
@@ -87,9 +88,12 @@ async def test_normal_request_is_not_emergency(line: Line, stores: Stores) -> No
     assert "ticket-created" in played(result)
 
 
-async def test_premium_plus_after_hours_goes_to_oncall(line: Line, clock: Clock) -> None:
+async def test_premium_plus_after_hours_goes_to_oncall(
+    line: Line, clock: Clock, stores: Stores
+) -> None:
     """A Premium Plus emergency at night is routed to the on-call engineer."""
     clock.now = AFTER_HOURS
+    await stores.oncall.set_rotation(ROTATION)
     result = await line.call(EMERGENCY)
     assert result.variables["IVR_ROUTE"] == "oncall"
     assert "transfer-oncall" in played(result)

@@ -46,11 +46,38 @@ def json_lines() -> Iterator[io.StringIO]:
         ("pin_hash=$argon2id$v=19$m=1", "pin_hash=***"),
         ("host_id=123456 at 2026-11-25T10:00:00", "host_id=123456 at 2026-11-25T10:00:00"),
         ("port 24680 listening", "port 24680 listening"),
+        # A PIN value in every form a log line could hold it.
+        ("new_pin=2468 old_pin: 1357", "new_pin=*** old_pin: ***"),
+        ("pinHash=$argon2id$v=19 PINs=2468", "pinHash=*** PINs=***"),
+        ("{'pin': '2468', 'account': '1001'}", "{'pin': '***', 'account': '1001'}"),
+        ("Pin #2468 and pins: 1357", "Pin #*** and pins: ***"),
+        ("oncall-accept?step=1&pin=2468&x=1", "oncall-accept?step=1&pin=***&x=1"),
+        ("x_spin=3&pin=2468", "x_spin=3&pin=***"),
+        ("apiToken: abc api-token=def", "apiToken: *** api-token=***"),
+        # Ordinary words that hold the letters p-i-n keep their values.
+        ("stopping: 3 calls in progress", "stopping: 3 calls in progress"),
+        ("shipping=2 spinner: 4 typing=7", "shipping=2 spinner: 4 typing=7"),
+        ("opinion: 5, mapping=queue, pinned=1", "opinion: 5, mapping=queue, pinned=1"),
     ],
 )
 def test_redact(text: str, masked: str) -> None:
     """Values of secret-named keys and digits after "PIN" are masked; other digits stay."""
     assert redact(text) == masked
+
+
+def test_the_shutdown_line_keeps_its_number() -> None:
+    """The service's own "stopping" line is not taken for a PIN (it was "stopping: ***")."""
+    record = _record("stopping: %d calls in progress", 3)
+    RedactFilter().filter(record)
+    assert record.getMessage() == "stopping: 3 calls in progress"
+
+
+def test_extra_fields_are_masked_by_their_words() -> None:
+    """An extra field named for a PIN is masked; one whose name only holds p-i-n is not."""
+    record = _record("call", new_pin="2468", pinHash="x", shipping="2", stopping="now")
+    entry = json.loads(JsonFormatter().format(record))
+    assert (entry["new_pin"], entry["pinHash"]) == ("***", "***")
+    assert (entry["shipping"], entry["stopping"]) == ("2", "now")
 
 
 def _record(msg: str, *args: object, **extra: object) -> logging.LogRecord:

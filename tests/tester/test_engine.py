@@ -20,6 +20,7 @@ from ivr.tester import engine
 from ivr.tester.engine import CallTester
 from ivr.tester.rules import HIDDEN, copied, parse_test_call, transcript
 from tests.support.harness import CHICAGO
+from tests.support.oncall import ROTATION
 from tests.support.web_harness import (
     ADMIN,
     SUPERVISOR,
@@ -123,12 +124,13 @@ def test_local_time_is_the_support_centres() -> None:
 
 
 async def test_emergency_after_hours_ends_on_call_and_keeps_nothing(
-    web: Web, redis: Redis, scratch: Redis, caplog: pytest.LogCaptureFixture
+    web: Web, redis: Redis, scratch: Redis, stores: Stores, caplog: pytest.LogCaptureFixture
 ) -> None:
     """A whole Premium Plus emergency at night goes on-call; production is untouched,
     the scratch database is empty again, and the PIN appears neither in the answer
     nor in the log."""
     caplog.set_level(logging.DEBUG)
+    await stores.oncall.set_rotation(ROTATION)
     async with browser() as client:
         assert await sign_in(client, web.base, *ADMIN) == 200
         before = await _snapshot(redis)

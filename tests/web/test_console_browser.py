@@ -44,6 +44,7 @@ from tests.support.console_browser import (
     watch_console,
 )
 from tests.support.harness import CHICAGO, OPEN_HOURS, Clock, Line
+from tests.support.oncall import ROTATION
 from tests.support.web_harness import ADMIN, SUPERVISOR, Web, running_dashboard
 
 pytestmark = pytest.mark.slow
@@ -231,6 +232,7 @@ async def console(
     _tone(Path(emergency.scenario))
     await _ticket_history(redis, stores, placed[0].ticket)
     await _fill_board(redis, settings, placed)
+    await stores.oncall.set_rotation(ROTATION)  # the tester's night call goes on-call
     tester = CallTester(redis, settings, call_tester_line(settings, fast_pins))
     async with _ami_up(redis, settings), running_dashboard(redis, settings,
                                                            call_tester=tester) as web:  # fmt: skip
@@ -478,7 +480,7 @@ async def test_report_date_errors_are_shown_on_the_form(
     await page.goto(f"{console.web.base}/reports")
     await page.get_by_text("Export CSV").click()
     links = page.locator("details.menu a[download]")
-    await expect(links).to_have_count(11)  # one per table of the report (ivr/domain/reports.py)
+    await expect(links).to_have_count(12)  # one per table of the report (ivr/domain/reports.py)
     first_csv = "/reports/csv?from=2026-11-23&to=2026-11-25&day=2026-11-25&table=calls_by_tier"
     await expect(links.first).to_have_attribute("href", first_csv)
     await context.close()

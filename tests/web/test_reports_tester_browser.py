@@ -23,6 +23,7 @@ from ivr.store.stores import Stores
 from ivr.tester.engine import CallTester
 from tests.support.browser_harness import launched_chromium, sign_in_page
 from tests.support.harness import AFTER_HOURS, OPEN_HOURS, Clock, Line
+from tests.support.oncall import ROTATION
 from tests.support.web_harness import ADMIN, Web, running_dashboard
 
 pytestmark = pytest.mark.slow
@@ -57,7 +58,13 @@ async def _sign_in(page: Page, web: Web) -> None:
 
 
 async def test_admin_reads_the_charts_and_plays_a_call(
-    web: Web, line: Line, clock: Clock, chromium: Browser, redis: Redis, tmp_path: Path
+    web: Web,
+    line: Line,
+    clock: Clock,
+    chromium: Browser,
+    redis: Redis,
+    stores: Stores,
+    tmp_path: Path,
 ) -> None:
     """SLA alert and panel on the dashboard; report charts drawn with their labels;
     a whole night emergency played in the tester ends on-call."""
@@ -65,6 +72,7 @@ async def test_admin_reads_the_charts_and_plays_a_call(
     await line.call("1 1001# 2468# # 123456# 1 #")
     clock.now = AFTER_HOURS
     await line.call("2 1001# 2468# 345678# 1 #")
+    await stores.oncall.set_rotation(ROTATION)  # the tester's night call goes on-call
 
     page = await chromium.new_page()
     errors: list[str] = []
