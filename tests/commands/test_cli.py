@@ -281,7 +281,7 @@ async def test_route_command_refuses_mixed_options(
         assert await asyncio.to_thread(main, ["route", "--kind", "warranty", *extra]) == 2
         assert "takes no --tier or --emergency" in capsys.readouterr().err
     assert await asyncio.to_thread(main, ["route", "--kind", "warranty"]) == 0
-    assert "sla_due: none (best effort)" in capsys.readouterr().out
+    assert "sla due: none (best effort)" in capsys.readouterr().out
 
 
 async def test_import_purchase_defaults_and_telephones(
