@@ -7,11 +7,13 @@ from __future__ import annotations
 
 import asyncio
 import json
+import sys
 
 import pytest
 from redis.asyncio import Redis
 
 from ivr.cli import main
+from tests.support.harness import Line
 
 
 @pytest.fixture
@@ -105,3 +107,59 @@ async def test_route_accepts_the_obvious_spellings_of_a_tier(
     status, _, err = await ivr(capsys, "route", "--tier", "gold")
     assert status == 2
     assert "'gold' is not a tier (one of standard, premium, premium_plus)" in err
+
+
+# --- ivr call ---------------------------------------------------------------------
+
+EMERGENCY = "1 2468# # 123456# 1 #"
+
+
+async def test_call_says_which_server_it_reached(
+    cli_env: str, line: Line, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The dialogue starts with the server called; ``--json`` names it too."""
+    where = ["--agi-host", line.host, "--agi-port", str(line.port)]
+    status, out, _ = await ivr(capsys, "call", "--from", "2145550100", "--dtmf", "", *where)
+    assert status == 0
+    server = f"agi://{line.host}:{line.port}/support-line"
+    assert out.splitlines()[0] == f"Calling {server} from 2145550100 to 2145565917"
+    status, out, _ = await ivr(capsys, "call", "--from", "2145550100", "--json", *where)
+    assert json.loads(out)["server"] == server
+
+
+@pytest.mark.parametrize(("dtmf", "bad"), [("1,1001#", "','"), ("1 abc#", "'a'"), ("1  x", "'x'")])
+async def test_call_refuses_keys_that_are_no_keys(
+    cli_env: str, line: Line, capsys: pytest.CaptureFixture[str], dtmf: str, bad: str
+) -> None:
+    """``--dtmf "1,1001#"`` is refused before any call, with the reason and an example."""
+    argv = ["call", "--from", "2145550100", "--dtmf", dtmf,
+            "--agi-host", line.host, "--agi-port", str(line.port)]  # fmt: skip
+    status, out, err = await ivr(capsys, *argv)
+    assert (status, out) == (2, "")
+    assert f"({bad} is no key)" in err
+    assert 'e.g. "1 1001# 2468#"' in err
+
+
+async def test_call_at_a_time_the_server_refuses_says_so(
+    cli_env: str, line: Line, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A server without IVR_ALLOW_CALL_TIME runs ``--at`` now: the command says so, fails."""
+    argv = ["call", "--from", "2145550100", "--dtmf", "", "--at", "2026-11-28T10:00:00-06:00",
+            "--agi-host", line.host, "--agi-port", str(line.port)]  # fmt: skip
+    status, _, err = await ivr(capsys, *argv)
+    assert status == 1
+    assert "does not allow a call time (start it with IVR_ALLOW_CALL_TIME=true)" in err
+    assert "the call ran now, not at 2026-11-28T10:00:00-06:00" in err
+
+
+async def test_call_into_head_stops_quietly(cli_env: str, line: Line) -> None:
+    """``ivr call ... | head -1``: the first line, then silence, as a Unix tool would."""
+    shell = (f"{sys.executable} -m ivr.cli call --from 2145550100 --dtmf '{EMERGENCY}' "
+             f"--agi-host {line.host} --agi-port {line.port} | head -1")  # fmt: skip
+    process = await asyncio.create_subprocess_exec(
+        "bash", "-c", shell, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE
+    )
+    async with asyncio.timeout(60):
+        out, err = await process.communicate()
+    assert out.decode().startswith("Calling agi://")
+    assert err.decode() == ""
