@@ -15,7 +15,6 @@ import contextlib
 import csv
 import re
 import sys
-import urllib.parse
 from collections.abc import Sequence
 from dataclasses import dataclass
 from importlib import resources
@@ -28,6 +27,7 @@ from redis.exceptions import RedisError
 from ivr.ami.client import AmiLoginRefused, probe
 from ivr.ami.wire import AmiProtocolError, NotAmiError
 from ivr.audio.catalogue import FORMATS, default_out_dir
+from ivr.commands.common import shown_url
 from ivr.config import Settings
 from ivr.flows.prompts import Prompt
 from ivr.runtime.redis_server import socket_path, socket_url
@@ -109,7 +109,7 @@ def _marks(stream: TextIO) -> tuple[str, str, str]:
 async def _redis_and_data(settings: Settings) -> list[Finding]:
     if settings.redis_url:
         url = settings.redis_url
-        where = f"Redis at {_without_password(url)}"
+        where = f"Redis at {shown_url(url)}"
         advice = "check IVR_REDIS_URL and that Redis runs there"
     else:
         url = socket_url(settings.data_dir)
@@ -128,23 +128,6 @@ async def _redis_and_data(settings: Settings) -> list[Finding]:
         return [Finding(True, f"{where} answers"), await _data(client)]
     finally:
         await client.aclose()
-
-
-def _without_password(url: str) -> str:
-    """The URL as it may be printed: a password in it (``:pw@`` or ``?password=``) is ``***``."""
-    parts = urllib.parse.urlsplit(url)
-    if parts.password is not None:
-        host = parts.netloc.rpartition("@")[2]
-        parts = parts._replace(netloc=f"{parts.username or ''}:***@{host}")
-    pairs = urllib.parse.parse_qsl(parts.query, keep_blank_values=True)
-    if any(name == "password" for name, _ in pairs):
-        hidden = [(name, "***" if name == "password" else value) for name, value in pairs]
-        parts = parts._replace(query=urllib.parse.urlencode(hidden, safe="*"))
-    if parts == urllib.parse.urlsplit(url):
-        return url
-    # Built by hand: urlunsplit would turn unix:///path into unix:/path.
-    query = f"?{parts.query}" if parts.query else ""
-    return f"{parts.scheme}://{parts.netloc}{parts.path}{query}"
 
 
 def _demo_accounts() -> list[str]:

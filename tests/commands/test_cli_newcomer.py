@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 import sys
+from pathlib import Path
 
 import pytest
 from redis.asyncio import Redis
@@ -163,3 +165,56 @@ async def test_call_into_head_stops_quietly(cli_env: str, line: Line) -> None:
         out, err = await process.communicate()
     assert out.decode().startswith("Calling agi://")
     assert err.decode() == ""
+
+
+# --- ivr tickets ------------------------------------------------------------------
+
+
+async def test_tickets_in_an_empty_data_directory_say_which_store(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A data directory with no store: the command names it and asks whether it is the
+    service's, instead of a bare "no tickets"."""
+    monkeypatch.delenv("IVR_REDIS_URL", raising=False)
+    empty = tmp_path / "elsewhere"
+    status, out, _ = await ivr(capsys, "tickets", "--data-dir", str(empty))
+    assert status == 0
+    assert out.splitlines() == [
+        f"No tickets in the store in {empty}.",
+        f"{empty} held no store: is it the data directory of your ivr serve? Name that one "
+        "with --data-dir or IVR_DATA_DIR, or give IVR_REDIS_URL.",
+    ]
+
+
+async def test_tickets_list_has_a_header_and_show_reads_as_words(
+    cli_env: str, line: Line, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The list has a header row; one ticket shows local minutes with their zone, yes/no
+    and a dash, tier names, and a second recording under the first."""
+    where = ["--agi-host", line.host, "--agi-port", str(line.port)]
+    for _ in range(3):  # the repeats add their recordings to the same ticket
+        status, _, err = await ivr(capsys, "call", "--from", "2145550100", "--dtmf", EMERGENCY,
+                                   *where)  # fmt: skip
+        assert status == 0, err
+    status, out, _ = await ivr(capsys, "tickets")
+    head, first = out.splitlines()[:2]
+    assert head.split() == ["TICKET", "OPENED", "STATUS", "TIER", "KIND", "HOST", "ID", "END",
+                            "CUSTOMER"]  # fmt: skip
+    assert first.startswith("10001   2026-11-25 ")
+    assert "Premium Plus" in first
+    assert head.index("HOST ID") == first.index("123456")
+    status, out, _ = await ivr(capsys, "tickets", "show", "10001")
+    assert status == 0
+    for raw in ("None", "True", "False", "+00:00", "-06:00", "premium_plus"):
+        assert raw not in out
+    assert not re.search(r"\d\d:\d\d:\d\d", out)  # minutes, no seconds or microseconds
+    assert "           created: 2026-11-25 " in out
+    assert "emergency: yes" in out
+    assert "resolved at: -" in out
+    lines = out.splitlines()
+    first_rec = next(i for i, text in enumerate(lines) if text.startswith("        recordings: "))
+    column = len("        recordings: ")
+    assert lines[first_rec + 1].startswith(" " * column + "/")
+    assert lines[first_rec + 1][column:].endswith(".wav")
+    for text in lines:
+        assert text[:column].rstrip() == "" or text[column - 2 : column] == ": ", text
