@@ -6,10 +6,12 @@ Every test here comes from something a newcomer following the README tripped on.
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import json
 import re
 import sys
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 from redis.asyncio import Redis
@@ -218,3 +220,44 @@ async def test_tickets_list_has_a_header_and_show_reads_as_words(
     assert lines[first_rec + 1][column:].endswith(".wav")
     for text in lines:
         assert text[:column].rstrip() == "" or text[column - 2 : column] == ": ", text
+
+
+# --- ivr report -------------------------------------------------------------------
+
+
+async def test_report_defaults_to_this_week(
+    cli_env: str, redis: Redis, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """No --from/--to: this week, Monday to today, as the report page shows it."""
+    today = dt.datetime.now(ZoneInfo("America/Chicago")).date()
+    monday = today - dt.timedelta(days=today.weekday())
+    status, out, _ = await ivr(capsys, "report")
+    assert status == 0
+    assert out.splitlines()[0] == f"Report {monday} to {today} (America/Chicago)"
+    status, out, _ = await ivr(capsys, "report", "--to", "2026-11-27")
+    assert out.splitlines()[0] == "Report 2026-11-23 to 2026-11-27 (America/Chicago)"
+
+
+async def test_report_reads_as_the_page_does(
+    cli_env: str, line: Line, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Tier names, figures right-aligned, "n/a" where a figure does not apply, and the
+    hours and days with nothing to count folded into one line."""
+    where = ["--agi-host", line.host, "--agi-port", str(line.port)]
+    status, _, _ = await ivr(capsys, "call", "--from", "2145550100", "--dtmf", EMERGENCY, *where)
+    assert status == 0
+    status, out, _ = await ivr(capsys, "report", "--from", "2026-11-01", "--to", "2026-11-30",
+                               "--day", "2026-11-25")  # fmt: skip
+    assert status == 0
+    sections = {block.splitlines()[0]: block.splitlines()[1:] for block in out.split("\n\n")}
+    assert sections["Calls by tier"] == ["tier          calls", "Premium Plus      1",
+                                         "all               1"]  # fmt: skip
+    hours = sections["Calls and waits per hour on 2026-11-25"]
+    assert len(hours) == 3
+    assert hours[1].split() == ["10:00", "1", "n/a", "n/a"]
+    assert hours[2] == "(23 more rows of zeros not shown)"
+    days = sections["SLA compliance per day"]
+    assert days[-1] == "(29 more rows of zeros not shown)"
+    waits = sections["Queue waits (seconds)"]
+    assert waits[1].split() == ["all", "0", "n/a", "n/a", "n/a"]
+    assert "premium_plus" not in out
