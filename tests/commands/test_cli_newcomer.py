@@ -261,3 +261,35 @@ async def test_report_reads_as_the_page_does(
     waits = sections["Queue waits (seconds)"]
     assert waits[1].split() == ["all", "0", "n/a", "n/a", "n/a"]
     assert "premium_plus" not in out
+
+
+# --- ivr import -------------------------------------------------------------------
+
+
+async def test_import_lists_every_bad_row_with_every_reason(
+    cli_env: str, redis: Redis, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Each bad row with all its reasons, one a line: a duplicate that is also bad, and the
+    rows before a line the CSV reader cannot read past. Nothing is stored."""
+    path = tmp_path / "resellers.csv"
+    path.write_text(
+        "account,name,pin,phones\n"
+        "ab,=X,12a,xyz\n"
+        "5001,Fine,,\n"
+        "5001,Again,12,\n"
+        '5002,"Quoted"text,,\n',
+        encoding="utf-8",
+    )
+    status, out, err = await ivr(capsys, "import", "resellers", str(path))
+    assert (status, out) == (1, "")
+    assert err.splitlines() == [
+        f"ivr: {path} rejected, nothing imported:",
+        "line 2: account must be 3 to 12 digits",
+        "        name starts with '=': spreadsheet formulas are not accepted",
+        "        pin must be 4 to 12 digits",
+        "        phone 'xyz' is not a phone number",
+        "line 4: pin must be 4 to 12 digits",
+        "        5001 appears twice (first on line 3)",
+        "line 5: not valid CSV: ',' expected after '\"'",
+    ]
+    assert await redis.dbsize() == 0
