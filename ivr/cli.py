@@ -212,7 +212,12 @@ def _report(parser: argparse.ArgumentParser) -> None:
         "--from", dest="first", type=_date_arg, default=None, help="default: this week's Monday"
     )
     parser.add_argument("--to", dest="last", type=_date_arg, default=None, help="default: today")
-    parser.add_argument("--day", type=_date_arg, default=None, help="hourly series (default --to)")
+    parser.add_argument(
+        "--day",
+        type=_date_arg,
+        default=None,
+        help="the day of the hourly series (default: --to, or today when that is earlier)",
+    )
     parser.add_argument("--csv", type=Path, default=None, help="also write every table here")
 
 
