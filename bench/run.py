@@ -18,6 +18,7 @@ from pathlib import Path
 from bench import (
     ami_ingest,
     ami_parse,
+    cli_start,
     cpu,
     durable,
     helpdesk_sync,
@@ -74,6 +75,8 @@ def run_all(only: set[str] | None = None) -> list[Figure]:
             figures += sse.measure(url)
     if step("helpdesk"):
         figures += helpdesk_sync.measure()
+    if step("cli"):
+        figures += cli_start.measure()
     if step("asterisk"):  # real time: about 5 minutes of calls
         figures += real_calls.measure()
     return figures
@@ -95,6 +98,7 @@ def main(argv: list[str] | None = None) -> int:
             "sse",
             "helpdesk",
             "asterisk",
+            "cli",
         ],
         help="run only these (repeatable)",
     )

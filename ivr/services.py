@@ -12,11 +12,11 @@ import dataclasses
 import datetime as dt
 import logging
 from collections.abc import AsyncIterator
+from typing import TYPE_CHECKING
 
 from redis.asyncio import BlockingConnectionPool, Redis
 
 from ivr.agi.server import FastAgiServer, ServerLimits
-from ivr.ami.client import AmiSettings
 from ivr.config import Settings
 from ivr.flows.routes import LineContext, route_table
 from ivr.runtime.clock import Clock, clock_from, now_utc
@@ -31,6 +31,9 @@ from ivr.store.pins import PinHasher, below_minimum, default_hasher
 from ivr.store.stores import Stores
 from ivr.store.tickets import TicketStore
 from ivr.tester.engine import LineFactory
+
+if TYPE_CHECKING:
+    from ivr.ami.client import AmiSettings
 
 log = logging.getLogger("ivr")
 
@@ -147,6 +150,10 @@ def build_agi_server(stores: Stores, settings: Settings, clock: Clock = now_utc)
 
 def ami_settings(settings: Settings) -> AmiSettings:
     """Where AMI is and how to log in (call only when ``settings.ami_host`` is set)."""
+    # Imported here: the quick commands build their stores from this module and
+    # must not load the AMI client.
+    from ivr.ami.client import AmiSettings  # noqa: PLC0415
+
     return AmiSettings(
         host=settings.ami_host or "",
         port=settings.ami_port,

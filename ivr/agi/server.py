@@ -32,6 +32,10 @@ from ivr.runtime.log_throttle import LogThrottle, suffix
 
 log = logging.getLogger("ivr.agi")
 
+# ``ivr check`` asks for this route to learn that the IVR service listens: it is
+# closed without a word, as an unknown route is, but it is no fault to log.
+CHECK_ROUTE = "ivr-check"
+
 IpNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 
@@ -194,7 +198,8 @@ class FastAgiServer:
         call = env.unique_id
         handler = self._routes.get(env.route)
         if handler is None:
-            log.warning("call=%s unknown FastAGI route %r", call, env.route)
+            if env.route != CHECK_ROUTE:
+                log.warning("call=%s unknown FastAGI route %r", call, env.route)
             return
         await run_route(
             handler,

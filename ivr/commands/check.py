@@ -15,7 +15,6 @@ import contextlib
 import csv
 import re
 import sys
-import urllib.parse
 from collections.abc import Sequence
 from dataclasses import dataclass
 from importlib import resources
@@ -25,9 +24,11 @@ from typing import TextIO
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
+from ivr.agi.server import CHECK_ROUTE
 from ivr.ami.client import AmiLoginRefused, probe
 from ivr.ami.wire import AmiProtocolError, NotAmiError
 from ivr.audio.catalogue import FORMATS, default_out_dir
+from ivr.commands.common import shown_url
 from ivr.config import Settings
 from ivr.flows.prompts import Prompt
 from ivr.runtime.redis_server import socket_path, socket_url
@@ -41,18 +42,22 @@ DIALPLAN_FILE = "support-line.conf"
 SUPPORT_LINE_CONTEXT = "[ivr-support-line]"
 # The AGI() call that hands a caller to the service's support-line route.
 _SUPPORT_LINE_AGI = re.compile(r"AGI\([^)\n]*/support-line\)")
-# The route the FastAGI probe asks for: no route has this name, so the IVR
-# service hangs up at once without a word, which is how the check recognises it.
-PROBE_ROUTE = "ivr-check"
+# The route the FastAGI probe asks for: the IVR service hangs up on it at once
+# without a word (and logs nothing), which is how the check recognises it.
+PROBE_ROUTE = CHECK_ROUTE
 
 
 @dataclass(frozen=True, slots=True)
 class Finding:
-    """One check's result: whether it passed, what was found, and what to do."""
+    """One check's result: whether it passed, what was found, and what to do.
+
+    A ``skipped`` check (a part not configured) is no failure, but no pass either.
+    """
 
     ok: bool
     what: str
     advice: str = ""
+    skipped: bool = False
 
 
 def default_dialplan_dir() -> Path:
@@ -80,9 +85,10 @@ async def check_deployment(
 def print_findings(findings: Sequence[Finding], out: TextIO | None = None) -> int:
     """Print one line per finding, with its advice; return 0 if all passed, else 1."""
     stream = sys.stdout if out is None else out
-    good, bad, arrow = _marks(stream)
+    good, bad, skip, arrow = _marks(stream)
     for finding in findings:
-        stream.write(f"{good if finding.ok else bad} {finding.what}\n")
+        mark = skip if finding.skipped else good if finding.ok else bad
+        stream.write(f"{mark} {finding.what}\n")
         if finding.advice:
             stream.write(f"  {arrow} {finding.advice}\n")
     failed = sum(1 for finding in findings if not finding.ok)
@@ -93,14 +99,14 @@ def print_findings(findings: Sequence[Finding], out: TextIO | None = None) -> in
     return 1
 
 
-def _marks(stream: TextIO) -> tuple[str, str, str]:
+def _marks(stream: TextIO) -> tuple[str, str, str, str]:
     # A terminal or log that cannot show the ticks still gets plain words.
     encoding = getattr(stream, "encoding", None) or "utf-8"
     try:
-        "✔✘→".encode(encoding)
+        "✔✘○→".encode(encoding)
     except (UnicodeEncodeError, LookupError):
-        return "ok  ", "FAIL", "->"
-    return "✔", "✘", "→"
+        return "ok  ", "FAIL", "skip", "->"
+    return "✔", "✘", "○", "→"
 
 
 # --- Redis and data -------------------------------------------------------------
@@ -109,7 +115,7 @@ def _marks(stream: TextIO) -> tuple[str, str, str]:
 async def _redis_and_data(settings: Settings) -> list[Finding]:
     if settings.redis_url:
         url = settings.redis_url
-        where = f"Redis at {_without_password(url)}"
+        where = f"Redis at {shown_url(url)}"
         advice = "check IVR_REDIS_URL and that Redis runs there"
     else:
         url = socket_url(settings.data_dir)
@@ -128,23 +134,6 @@ async def _redis_and_data(settings: Settings) -> list[Finding]:
         return [Finding(True, f"{where} answers"), await _data(client)]
     finally:
         await client.aclose()
-
-
-def _without_password(url: str) -> str:
-    """The URL as it may be printed: a password in it (``:pw@`` or ``?password=``) is ``***``."""
-    parts = urllib.parse.urlsplit(url)
-    if parts.password is not None:
-        host = parts.netloc.rpartition("@")[2]
-        parts = parts._replace(netloc=f"{parts.username or ''}:***@{host}")
-    pairs = urllib.parse.parse_qsl(parts.query, keep_blank_values=True)
-    if any(name == "password" for name, _ in pairs):
-        hidden = [(name, "***" if name == "password" else value) for name, value in pairs]
-        parts = parts._replace(query=urllib.parse.urlencode(hidden, safe="*"))
-    if parts == urllib.parse.urlsplit(url):
-        return url
-    # Built by hand: urlunsplit would turn unix:///path into unix:/path.
-    query = f"?{parts.query}" if parts.query else ""
-    return f"{parts.scheme}://{parts.netloc}{parts.path}{query}"
 
 
 def _demo_accounts() -> list[str]:
@@ -314,8 +303,10 @@ async def _ami(settings: Settings) -> Finding:
     if not settings.ami_host:
         return Finding(
             True,
-            "AMI not configured (IVR_AMI_HOST is not set): unaccepted on-call tickets "
-            "are not paged again",
+            "AMI not checked: not configured (IVR_AMI_HOST is not set), so unaccepted "
+            "on-call tickets are not paged again",
+            "set IVR_AMI_HOST, IVR_AMI_USERNAME and IVR_AMI_SECRET to have them re-paged",
+            skipped=True,
         )
     where = f"{settings.ami_host}:{settings.ami_port}"
     user = settings.ami_username
@@ -364,6 +355,10 @@ def _reason(exc: BaseException) -> str:
 
 async def run(args: argparse.Namespace, settings: Settings, _stdin: TextIO) -> int:
     """``ivr check``: every finding on stdout; 0 when ready, 1 otherwise."""
+    if args.agi_host is not None:
+        settings = settings.with_overrides(agi_host=args.agi_host)
+    if args.agi_port is not None:
+        settings = settings.with_overrides(agi_port=args.agi_port)
     findings = await check_deployment(
         settings,
         dialplan_dir=args.dialplan_dir or default_dialplan_dir(),

@@ -3,16 +3,21 @@
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import json
+from collections.abc import Sequence
 from typing import TextIO
 
 from ivr.commands.common import fail, open_services
 from ivr.config import Settings
 from ivr.domain.after_hours import settle_oncall
+from ivr.domain.calendar import SupportCalendar, why_closed
+from ivr.domain.holidays import holidays_between
 from ivr.domain.records import TicketKind, Tier
 from ivr.domain.routing import route_call, route_warranty
-from ivr.domain.times import parse_aware_time
+from ivr.domain.times import parse_local_time
 from ivr.runtime.clock import now_utc
+from ivr.store.calendar import DayEntry
 
 
 async def run(args: argparse.Namespace, settings: Settings, _stdin: TextIO) -> int:
@@ -27,12 +32,13 @@ async def run(args: argparse.Namespace, settings: Settings, _stdin: TextIO) -> i
             2,
         )
     try:
-        at = parse_aware_time(args.at) if args.at else now_utc()
+        at = parse_local_time(args.at, settings.timezone) if args.at else now_utc()
     except ValueError as exc:
-        return fail(f"--at: {exc}", 2)
+        return fail(f"--at: {exc} (e.g. 2026-11-25T22:00 or 2026-11-25T22:00:00-06:00)", 2)
     async with open_services(settings) as stores:
         calendar = await stores.calendars.calendar(at)
         chain = await stores.oncall.chain(at)
+        entries = await stores.calendars.entries()
     # A warranty request keeps Standard's hours and has no SLA clock.
     tier = Tier.STANDARD if kind is TicketKind.WARRANTY else Tier(args.tier)
     if kind is TicketKind.WARRANTY:
@@ -54,6 +60,7 @@ async def run(args: argparse.Namespace, settings: Settings, _stdin: TextIO) -> i
         "queue": decision.queue or None,
         "priority": decision.priority if decision.queue else None,
         "open": calendar.is_open(tier, at),
+        "closed_because": _why_closed(tier, at, calendar, entries, settings),
         "next_open": calendar.next_opening(tier, at).isoformat(),
         "sla_due": sla_due,
     }
@@ -65,6 +72,29 @@ async def run(args: argparse.Namespace, settings: Settings, _stdin: TextIO) -> i
         for key, value in data.items():
             if kind is TicketKind.WARRANTY and key in {"tier", "emergency"}:
                 continue  # a warranty request has neither
-            shown = "none (best effort)" if key == "sla_due" and value is None else value
-            print(f"{key:>10}: {shown}")
+            if key == "closed_because" and value is None:
+                continue  # open
+            shown = "none (best effort)" if key == "sla_due" and value is None else _word(value)
+            print(f"{key.replace('_', ' '):>14}: {shown}")
     return 0
+
+
+def _why_closed(
+    tier: Tier,
+    at: dt.datetime,
+    calendar: SupportCalendar,
+    entries: Sequence[DayEntry],
+    settings: Settings,
+) -> str | None:
+    """The holiday, the closure or the hours that close the tier's support at ``at``."""
+    day = at.astimezone(calendar.tz).date()
+    holidays = holidays_between(settings.holiday_country, settings.holiday_subdiv, day, day)
+    closures = {e.day: e.reason for e in entries if e.kind == "closed"}
+    return why_closed(tier, at, calendar, holidays.get(day), closures.get(day))
+
+
+def _word(value: object) -> object:
+    """A value as a person reads it: yes or no, and a dash for nothing."""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    return "-" if value is None else value

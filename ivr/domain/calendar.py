@@ -69,6 +69,10 @@ class SupportCalendar:
             dt.datetime.combine(day, hours.closes, tzinfo=self.tz),
         )
 
+    def hours_on(self, tier: Tier, day: dt.date) -> tuple[dt.datetime, dt.datetime] | None:
+        """The tier's open interval on a local date, or None when it is closed all day."""
+        return self._interval(tier, day)
+
     def is_open(self, tier: Tier, at: dt.datetime) -> bool:
         """Is the tier's phone support open at ``at`` (Premium Plus: always)."""
         _aware(at)
@@ -127,3 +131,31 @@ def _real(at: dt.datetime) -> dt.datetime:
 
 def _add_real(at: dt.datetime, delta: dt.timedelta) -> dt.datetime:
     return _real(at) + delta
+
+
+def why_closed(
+    tier: Tier,
+    at: dt.datetime,
+    calendar: SupportCalendar,
+    holiday: str | None = None,
+    closure: str | None = None,
+) -> str | None:
+    """Why the tier's phone support is closed at ``at`` in words, or None when it is open.
+
+    ``holiday`` names the public holiday of that local date, ``closure`` the reason
+    an administrator gave for closing it (``""`` when none was given).
+    """
+    if calendar.is_open(tier, at):
+        return None
+    local = at.astimezone(calendar.tz)
+    hours = TIER_HOURS[tier]
+    span = f"{hours.opens:%H:%M}-{hours.closes:%H:%M}"
+    if calendar.hours_on(tier, local.date()) is not None:
+        return f"outside {tier.value} hours ({span} {calendar.tz.key})"
+    if closure is not None:
+        return f"the centre is closed on {local.date().isoformat()}" + (
+            f": {closure}" if closure else ""
+        )
+    if holiday is not None:
+        return f"a public holiday: {holiday}"
+    return f"{local:%A}: {tier.value} support is open Monday to Friday, {span}"

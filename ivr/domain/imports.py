@@ -56,10 +56,20 @@ _FORMULA_START = ("=", "+", "-", "@")
 
 @dataclass(frozen=True, slots=True)
 class RowError:
-    """One bad row: its line in the file and what is wrong."""
+    """One bad row: its line in the file and every reason it is bad."""
 
     line: int
-    message: str
+    reasons: tuple[str, ...]
+
+    @property
+    def message(self) -> str:
+        """Every reason, in one line."""
+        return "; ".join(self.reasons)
+
+    def lines(self) -> list[str]:
+        """The row as a person reads it: ``line N: reason``, each further reason below."""
+        head = f"line {self.line}: "
+        return [f"{head}{self.reasons[0]}"] + [f"{'':{len(head)}}{r}" for r in self.reasons[1:]]
 
 
 class ImportRejected(Exception):
@@ -67,7 +77,11 @@ class ImportRejected(Exception):
 
     def __init__(self, errors: Collection[RowError]) -> None:
         self.errors = tuple(sorted(errors, key=lambda e: e.line))
-        super().__init__("\n".join(f"line {e.line}: {e.message}" for e in self.errors))
+        super().__init__("\n".join(line for e in self.errors for line in e.lines()))
+
+
+def _error(line: int, *reasons: str) -> RowError:
+    return RowError(line, reasons)
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,7 +93,11 @@ class ResellerRow:
 
 
 class _RowInvalid(Exception):
-    """A reason a row is bad (collected, not raised past this module)."""
+    """The reasons a row is bad (collected, not raised past this module)."""
+
+    def __init__(self, reasons: list[str]) -> None:
+        super().__init__("; ".join(reasons))
+        self.reasons = tuple(reasons)
 
 
 def _rows(
@@ -91,20 +109,19 @@ def _rows(
     try:
         header = next(reader, None)
     except csv.Error as exc:
-        raise ImportRejected([RowError(1, f"not valid CSV: {exc}")]) from None
+        raise ImportRejected([_error(1, f"not valid CSV: {exc}")]) from None
     if header is None:
-        raise ImportRejected([RowError(1, "the file is empty: a header row is required")])
+        raise ImportRejected([_error(1, "the file is empty: a header row is required")])
     names = [h.strip().lower() for h in header]
     missing = [c for c in columns if c not in names]
     extra = [n for n in names if n not in columns and n not in optional]
-    if missing or extra or len(set(names)) != len(names):
-        raise ImportRejected(
-            [
-                RowError(
-                    1, f"header must be {','.join(columns)} (missing: {missing}, unknown: {extra})"
-                )
-            ]
-        )
+    twice = sorted({n for n in names if names.count(n) > 1})
+    if missing or extra or twice:
+        reasons = [f"header must be {','.join(columns)}"]
+        reasons += [f"column {name} is missing" for name in missing]
+        reasons += [f"column {name!r} is not known" for name in extra]
+        reasons += [f"column {name} appears twice" for name in twice]
+        raise ImportRejected([_error(1, *reasons)])
     count = 0
     while True:
         line = reader.line_num + 1
@@ -113,12 +130,12 @@ def _rows(
         except StopIteration:
             return
         except csv.Error as exc:
-            raise ImportRejected([RowError(reader.line_num, f"not valid CSV: {exc}")]) from None
+            raise ImportRejected([_error(reader.line_num, f"not valid CSV: {exc}")]) from None
         if not any(v.strip() for v in values):
             continue
         count += 1
         if count > MAX_ROWS:
-            raise ImportRejected([RowError(line, f"more than {MAX_ROWS} rows")])
+            raise ImportRejected([_error(line, f"more than {MAX_ROWS} rows")])
         if len(values) != len(names):
             yield line, {"__error__": f"expected {len(names)} fields, found {len(values)}"}
             continue
@@ -184,7 +201,7 @@ class _Fields:
     def done(self) -> None:
         """Raise with every reason found, if any."""
         if self.reasons:
-            raise _RowInvalid("; ".join(self.reasons))
+            raise _RowInvalid(self.reasons)
 
 
 def _collect(
@@ -197,21 +214,27 @@ def _collect(
     errors: list[RowError] = []
     parsed: list[object] = []
     first_seen: dict[str, int] = {}
-    for line, row in _rows(text, columns, optional):
-        if "__error__" in row:
-            errors.append(RowError(line, row["__error__"]))
-            continue
-        try:
-            item = parse(row)
-        except _RowInvalid as exc:
-            errors.append(RowError(line, str(exc)))
-            continue
-        key = key_of(row)
-        if key in first_seen:
-            errors.append(RowError(line, f"{key} appears twice (first on line {first_seen[key]})"))
-            continue
-        first_seen[key] = line
-        parsed.append(item)
+    try:
+        for line, row in _rows(text, columns, optional):
+            if "__error__" in row:
+                errors.append(_error(line, row["__error__"]))
+                continue
+            reasons: list[str] = []
+            item = None
+            try:
+                item = parse(row)
+            except _RowInvalid as exc:
+                reasons += exc.reasons
+            key = key_of(row)
+            if key and key in first_seen:
+                reasons.append(f"{key} appears twice (first on line {first_seen[key]})")
+            first_seen.setdefault(key, line)
+            if reasons:
+                errors.append(RowError(line, tuple(reasons)))
+            else:
+                parsed.append(item)
+    except ImportRejected as stopped:  # the file cannot be read on: keep what was found
+        raise ImportRejected([*errors, *stopped.errors]) from None
     if errors:
         raise ImportRejected(errors)
     return parsed

@@ -37,6 +37,17 @@ class Tier(StrEnum):
     PREMIUM_PLUS = "premium_plus"
 
 
+def parse_tier(text: str) -> Tier:
+    """A tier as a person may write it: ``premium_plus``, ``premium-plus``,
+    ``Premium Plus`` or ``premiumplus``."""
+    folded = re.sub(r"[\s_-]+", "", text).lower()
+    for tier in Tier:
+        if tier.value.replace("_", "") == folded:
+            return tier
+    known = ", ".join(tier.value for tier in Tier)
+    raise ValueError(f"{text!r} is not a tier (one of {known})")
+
+
 class TicketKind(StrEnum):
     """What cover a ticket was opened under."""
 

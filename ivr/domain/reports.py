@@ -159,6 +159,11 @@ def outcome_of(call: CallRow) -> str:
     return CallOutcome.HUNG_UP
 
 
+def week_start(day: dt.date) -> dt.date:
+    """The Monday of ``day``'s week: where a report's range starts when none is given."""
+    return day - dt.timedelta(days=day.weekday())
+
+
 def local_bounds(first: dt.date, last: dt.date, tz: ZoneInfo) -> tuple[dt.datetime, dt.datetime]:
     """From local midnight starting ``first`` to local midnight after ``last``."""
     start = dt.datetime.combine(first, dt.time(0), tzinfo=tz)

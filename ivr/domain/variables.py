@@ -39,6 +39,9 @@ class Var(StrEnum):
     # Set by the service's AMI Originate on a re-page call.
     ONCALL_STEP = "IVR_ONCALL_STEP"
     PAGE_ROUND = "IVR_PAGE_ROUND"
+    # Set only for a call that names its own time (``support-line?at=``): the time
+    # it ran at, or ``ignored`` when the service does not allow a call time.
+    CALL_TIME = "IVR_CALL_TIME"
 
 
 MAX_ONCALL_STEPS = 3

@@ -143,6 +143,9 @@ class SupportLine:
         )
         call = _Call(self._stores, self._queues, channel, record, clock)
         try:
+            if "at" in query:  # ``ivr call --at`` tells the user which time was used
+                used = record.started.isoformat() if clock is not self._clock else "ignored"
+                await channel.set_variable(Var.CALL_TIME, used)
             handover = await call.run()
             await call.finish(handover)
         except CallHungUp:

@@ -17,16 +17,13 @@ from html import escape
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
+from ivr.domain.display import FOLDABLE, blank_row, cell_text, numeric_column
 from ivr.domain.reports import Cell, SupportReport, Table
 from ivr.store.report_data import ReportSeries
 from ivr.web.charts import calls_per_hour_chart, sla_per_day_chart, waits_per_hour_chart
 from ivr.web.html import header, page
 
-TIER_NAMES = {"standard": "Standard", "premium": "Premium", "premium_plus": "Premium Plus"}
-WORDED_COLUMNS = frozenset({"tier"})
-# Tables whose rows are a series over time: a row of zeros is folded, not deleted.
 WIDE_COLUMNS = 5  # a table with more columns spans the whole grid row
-FOLDABLE = frozenset({"calls_per_hour", "sla_per_day", "calls_by_tier_and_outcome"})
 
 
 def range_query(first: dt.date, last: dt.date, day: dt.date, **extra: str) -> str:
@@ -34,36 +31,6 @@ def range_query(first: dt.date, last: dt.date, day: dt.date, **extra: str) -> st
     return urlencode(
         {"from": first.isoformat(), "to": last.isoformat(), "day": day.isoformat(), **extra}
     )
-
-
-def cell_text(value: Cell, column: str, tz: ZoneInfo) -> str:
-    """A cell as the page shows it: ISO times as local minutes, tiers in words."""
-    if isinstance(value, str):
-        if column in WORDED_COLUMNS and value in TIER_NAMES:
-            return TIER_NAMES[value]
-        if len(value) > 10 and value[4:5] == "-" and "T" in value:
-            try:
-                moment = dt.datetime.fromisoformat(value)
-            except ValueError:
-                return value
-            if moment.tzinfo is not None:
-                return moment.astimezone(tz).strftime("%Y-%m-%d %H:%M")
-    if column == "hour" and isinstance(value, int):
-        return f"{value:02d}:00"
-    return str(value)
-
-
-def _numeric(table: Table, index: int) -> bool:
-    """Whether a column holds figures (every non-empty cell a number; the label
-    column never)."""
-    values = [row[index] for row in table.rows if row[index] != ""]
-    return index > 0 and all(isinstance(v, int | float) for v in values)
-
-
-def _blank_row(row: Sequence[Cell], numeric: Sequence[bool]) -> bool:
-    """A row whose figures are all zero or empty (its label aside)."""
-    figures = [v for v, is_num in zip(row[1:], numeric[1:], strict=True) if is_num]
-    return bool(figures) and all(v in (0, 0.0, "") for v in figures)
 
 
 def _row_html(row: Sequence[Cell], table: Table, numeric: Sequence[bool], tz: ZoneInfo) -> str:
@@ -80,15 +47,15 @@ def _row_html(row: Sequence[Cell], table: Table, numeric: Sequence[bool], tz: Zo
 
 def table_html(table: Table, tz: ZoneInfo) -> str:
     """One report table in its card; rows of zeros in a series folded under a summary."""
-    numeric = [_numeric(table, i) for i in range(len(table.columns))]
+    numeric = [numeric_column(table, i) for i in range(len(table.columns))]
     num = ' class="num"'
     head = "".join(
         f'<th scope="col"{num if numeric[i] else ""}>{escape(c)}</th>'
         for i, c in enumerate(table.columns)
     )
     foldable = table.name in FOLDABLE
-    shown = [r for r in table.rows if not (foldable and _blank_row(r, numeric))]
-    folded = [r for r in table.rows if foldable and _blank_row(r, numeric)]
+    shown = [r for r in table.rows if not (foldable and blank_row(r, numeric))]
+    folded = [r for r in table.rows if foldable and blank_row(r, numeric)]
     rows = "".join(_row_html(r, table, numeric, tz) for r in shown)
     if not rows:
         rows = f'<tr><td colspan="{len(table.columns)}" class="muted">All zero.</td></tr>'

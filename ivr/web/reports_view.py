@@ -16,7 +16,7 @@ from typing import Any
 from aiohttp import web
 
 from ivr.domain.report_csv import table_csv
-from ivr.domain.reports import SupportReport, Table, series_tables
+from ivr.domain.reports import SupportReport, Table, series_tables, week_start
 from ivr.store.report_data import ReportSeries, report_series, support_report
 from ivr.web.context import CLOCK, REDIS, TIMEZONE
 from ivr.web.replies import json_reply
@@ -57,7 +57,7 @@ def report_range(query: Mapping[str, str], today: dt.date) -> ReportRange:
             raise RangeError(name, f"{name}: expected a date such as 2026-11-25") from None
 
     last = date("to", today)
-    first = date("from", last - dt.timedelta(days=last.weekday()))
+    first = date("from", week_start(last))
     if last < first:
         raise RangeError("to", "to is before from")
     if (last - first).days >= MAX_DAYS:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import io
+import logging
 import shutil
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -13,6 +14,7 @@ import pytest
 from redis.asyncio import Redis
 
 from ivr.audio.catalogue import FORMATS, build_prompts, default_catalogue_path, load_catalogue
+from ivr.cli import main
 from ivr.commands.check import Finding, check_deployment, default_dialplan_dir, print_findings
 from ivr.config import Settings
 from ivr.flows.prompts import Prompt
@@ -288,10 +290,45 @@ async def test_fastagi_port_held_by_another_program_is_reported(
     assert "IVR_AGI_PORT" in agi.advice
 
 
-async def test_ami_not_configured_is_ok(settings: Settings, sounds: Path) -> None:
-    """Without IVR_AMI_HOST the AMI finding passes and says re-paging is off."""
+async def test_ami_not_configured_is_skipped_not_passed(settings: Settings, sounds: Path) -> None:
+    """Without IVR_AMI_HOST the AMI finding is skipped, not ticked: re-paging is off."""
     findings = await check_deployment(settings, dialplan_dir=None, sounds_dir=sounds)
-    assert about(findings, "AMI not configured").ok
+    ami = about(findings, "AMI not checked: not configured")
+    assert ami.skipped
+    assert "IVR_AMI_HOST" in ami.advice
+    out = io.StringIO()
+    print_findings([ami], out)
+    assert out.getvalue().startswith("○ AMI not checked")
+    assert "✔" not in out.getvalue()
+
+
+async def test_the_fastagi_probe_leaves_no_warning_in_the_service(
+    stores: Stores,
+    settings: Settings,
+    redis_url: str,
+    line: Line,
+    sounds: Path,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """The check's FastAGI probe is recognised, and logs no "unknown FastAGI route"."""
+    live = settings.with_overrides(redis_url=redis_url, agi_host="127.0.0.1", agi_port=line.port)
+    with caplog.at_level("INFO", logger="ivr"):
+        findings = await check_deployment(live, dialplan_dir=None, sounds_dir=sounds)
+        await asyncio.sleep(0.1)  # the service's side of the probe ends
+    assert about(findings, "the IVR service answers FastAGI").ok
+    assert [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING] == []
+
+
+async def test_check_takes_the_fastagi_address(
+    stores: Stores, redis_url: str, line: Line, monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:  # fmt: skip
+    """``ivr check --agi-host H --agi-port P`` probes that address, not the configured one."""
+    monkeypatch.setenv("IVR_REDIS_URL", redis_url)
+    monkeypatch.setenv("IVR_AGI_PORT", str(free_port()))
+    argv = ["check", "--agi-host", line.host, "--agi-port", str(line.port)]
+    await asyncio.to_thread(main, argv)
+    assert f"the IVR service answers FastAGI at {line.host}:{line.port}" in capsys.readouterr().out
 
 
 async def test_ami_refusing_the_login_is_reported(settings: Settings, sounds: Path) -> None:

@@ -284,7 +284,7 @@ async def test_route_command_refuses_mixed_options(
         assert await asyncio.to_thread(main, ["route", "--kind", "warranty", *extra]) == 2
         assert "takes no --tier or --emergency" in capsys.readouterr().err
     assert await asyncio.to_thread(main, ["route", "--kind", "warranty"]) == 0
-    assert "sla_due: none (best effort)" in capsys.readouterr().out
+    assert "sla due: none (best effort)" in capsys.readouterr().out
 
 
 async def test_import_purchase_defaults_and_telephones(
@@ -343,7 +343,8 @@ async def test_calendar_commands_change_routing(
 async def test_call_at_a_chosen_time(
     cli_env: str, stores: Stores, settings: Settings, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    """With IVR_ALLOW_CALL_TIME, ``ivr call --at`` runs the call at that time; else ignored."""
+    """With IVR_ALLOW_CALL_TIME, ``ivr call --at`` runs the call at that time; else it runs
+    now, and the command says so and fails."""
     for allowed, expected in ((True, "closed"), (False, "queue")):
         server = build_agi_server(
             stores, settings.with_overrides(allow_call_time=allowed), Clock(OPEN_HOURS)
@@ -353,10 +354,12 @@ async def test_call_at_a_chosen_time(
             argv = ["call", "--from", "2145550100", "--dtmf", "2 2468# 345678# 1 #",
                     "--at", "2026-11-28T10:00:00-06:00", "--agi-host", host,
                     "--agi-port", str(port), "--json"]  # fmt: skip
-            assert await asyncio.to_thread(main, argv) == 0
+            assert await asyncio.to_thread(main, argv) == (0 if allowed else 1)
         finally:
             await server.close()
-        assert json.loads(capsys.readouterr().out)["route"] == expected
+        out = capsys.readouterr()
+        assert json.loads(out.out)["route"] == expected
+        assert ("does not allow a call time" in out.err) is not allowed
 
 
 async def test_oncall_commands(
