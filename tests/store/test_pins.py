@@ -1,0 +1,59 @@
+"""The PIN hasher's load: checks counted while queued or running, dropped ones forgotten."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+from typing import Literal
+
+from argon2 import PasswordHasher
+
+from ivr.domain.admission import Admission
+from ivr.store.pins import PinHasher
+from tests.support.harness import wait_for
+
+HASH_SECONDS = 0.2
+
+
+class GatedHasher(PasswordHasher):
+    """Hashes take HASH_SECONDS (the average's first sample); checks wait for the gate."""
+
+    def __init__(self) -> None:
+        super().__init__(time_cost=1, memory_cost=1024, parallelism=1)
+        self.gate = threading.Event()
+
+    def hash(self, password: str | bytes, *, salt: bytes | None = None) -> str:
+        time.sleep(HASH_SECONDS)
+        return super().hash(password, salt=salt)
+
+    def verify(self, hash: str | bytes, password: str | bytes) -> Literal[True]:  # noqa: A002 (argon2's name)
+        self.gate.wait(10)
+        return super().verify(hash, password)
+
+
+async def test_admission_follows_the_checks_queued_and_dropped() -> None:
+    """Each check counts from the moment it is queued; one cancelled while it waits for a
+    thread leaves the queue (a shed or hung-up caller frees the place)."""
+    hasher = GatedHasher()
+    pins = PinHasher(hasher, threads=1, queue_max_seconds=0.5)
+    try:
+        stored = hasher.hash("2468")
+        assert pins.average_seconds >= HASH_SECONDS * 0.9  # the decoy's hash, measured
+        running = pins.start_verify(stored, "2468")
+        assert pins.admission() is Admission.PROCEED  # 2 x 0.2 s: within 0.5 s
+        waiting = [pins.start_verify(stored, "2468") for _ in range(2)]
+        assert pins.admission() is Admission.ONE_MOMENT  # 4 x 0.2 s: past 0.5 s
+        waiting += [pins.start_verify(stored, "2468") for _ in range(2)]
+        assert pins.admission() is Admission.SHED  # 6 x 0.2 s: past twice 0.5 s
+        for check in waiting:
+            check.cancel()
+        await wait_for(lambda: pins.admission() is Admission.PROCEED)
+        hasher.gate.set()
+        assert await running
+        await wait_for(lambda: pins.admission() is Admission.PROCEED)
+        assert not any(check.done() and not check.cancelled() for check in waiting)
+    finally:
+        hasher.gate.set()
+        pins.close()
+        await asyncio.sleep(0)
