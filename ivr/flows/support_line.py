@@ -9,6 +9,7 @@ is sent to the general queue, and the call record is written.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import datetime as dt
 import logging
@@ -43,7 +44,10 @@ from ivr.flows.escalation import (
     opened_on,
     say_response_due,
 )
+from ivr.flows.pin_check import PinCheck, PinCheckShed
 from ivr.flows.prompts import Prompt
+from ivr.runtime.log_throttle import LogThrottle, suffix
+from ivr.store import pin_load
 from ivr.store.stores import Stores
 
 log = logging.getLogger("ivr.flows.support_line")
@@ -126,6 +130,8 @@ class SupportLine:
         self._queues = queues
         self._clock = clock
         self._allow_call_time = allow_call_time
+        # Shed callers come in bursts: one log line per interval says how many.
+        self._overload_log = LogThrottle()
 
     async def __call__(self, channel: Channel, query: Mapping[str, str]) -> None:
         """Run one call; never raises for the caller's or the store's faults."""
@@ -136,7 +142,7 @@ class SupportLine:
             caller_id=normalize_phone(channel.caller_id) or ANONYMOUS,
             route_name="support-line",
         )
-        call = _Call(self._stores, self._queues, channel, record, clock)
+        call = _Call(self._stores, self._queues, channel, record, clock, self._overload_log)
         try:
             handover = await call.run()
             await call.finish(handover)
@@ -178,10 +184,12 @@ class _Call:
         channel: Channel,
         record: CallRecord,
         clock: Callable[[], dt.datetime],
+        overload_log: LogThrottle,
     ) -> None:
         self.stores = stores
         self.queues = queues
         self.clock = clock
+        self.overload_log = overload_log
         self.channel = channel
         self.record = record
         self.caller_number = record.caller_id
@@ -297,7 +305,7 @@ class _Call:
             self._locked = True
             log.info("call=%s authentication refused: locked", self.record.call_id)
             return False
-        ok = await stores.pins.verify(lookup.pin_hash, pin) if pin else False
+        ok = await self._check_pin(lookup.pin_hash, pin) if pin else False
         if ok and lookup.active:
             await stores.lockout.record_success(account)
             if (upgraded := await stores.pins.upgraded(lookup.pin_hash, pin)) is not None:
@@ -313,6 +321,26 @@ class _Call:
             if self._locked:
                 log.warning("call=%s lockout reached", self.record.call_id)
         return False
+
+    async def _check_pin(self, stored: str | None, pin: str) -> bool:
+        """The PIN check without a long silence (ivr/flows/pin_check.py); a caller it
+        would keep waiting past twice the limit goes to the general queue."""
+        check = PinCheck(self.channel, self.stores.pins)
+        try:
+            return (await check.run(stored, pin)).matched
+        except PinCheckShed as exc:
+            self.record.step("auth:busy")
+            await pin_load.count(self.stores.redis, pin_load.PinLoad.SHED)
+            held = self.overload_log.admit("pin-shed", asyncio.get_running_loop().time())
+            if held is not None:
+                log.warning(
+                    "call=%s PIN check shed (%s, limit %.1f s): to the general queue%s",
+                    self.record.call_id, exc, self.stores.pins.queue_max_seconds, suffix(held),
+                )  # fmt: skip
+            raise SentToGeneralQueue from None
+        finally:
+            if check.spoke:
+                await pin_load.count(self.stores.redis, pin_load.PinLoad.ONE_MOMENT)
 
     # Step 3: Host ID, read back, confirmed.
     async def ask_system(self, account: str) -> System:
