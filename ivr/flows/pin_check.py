@@ -2,15 +2,16 @@
 
 The check runs in the hasher's threads (``ivr.store.pins``) while the call
 waits. With the operator's limit L (``IVR_PIN_QUEUE_MAX_SECONDS``), counted
-from the moment the PIN was entered:
+from the moment the PIN was entered, and P = 3/4 L (``quiet_times``: a quarter
+kept in hand for an event loop that a burst makes late):
 
-- a check done within L: the caller hears nothing extra;
-- still running at L: "one moment", once, while the check goes on;
-- expected past 2 L (``Admission.SHED``): the check is not queued at all, and
-  still running at 2 L: it is dropped; either way ``PinCheckShed``.
+- a check done within P: the caller hears nothing extra;
+- still running at P: "one moment", once, while the check goes on;
+- expected past 2 P (``Admission.SHED``): the check is not queued at all, and
+  still running at 2 P: it is dropped; either way ``PinCheckShed``.
 
-"One moment" plays at L even when the estimate foresaw it (``Admission.ONE_MOMENT``):
-earlier, the silence after it, up to 2 L, could be longer than L. The check runs
+"One moment" plays at P even when the estimate foresaw it (``Admission.ONE_MOMENT``):
+earlier, the silence after it, up to 2 P, could be longer than L. The check runs
 in the hasher's threads while the prompt plays; its result waits at most for
 the prompt's end. ``PinCheckShed`` sends the caller to the general queue, where a person
 answers: a busy box costs them the self-service, never a long silence.
@@ -20,7 +21,7 @@ from __future__ import annotations
 
 import asyncio
 
-from ivr.domain.admission import Admission
+from ivr.domain.admission import Admission, quiet_times
 from ivr.flows.channel import Channel
 from ivr.flows.prompts import Prompt
 from ivr.store.pins import PinHasher
@@ -43,21 +44,23 @@ class PinCheck:
         self.matched = False
         self.spoke = False  # "one moment" was played
 
-    async def run(self, stored: str | None, pin: str) -> PinCheck:
-        """Check the PIN (see the module docstring); ``self`` with the outcome."""
+    async def run(self, stored: str | None, pin: str, entered: float) -> PinCheck:
+        """Check the PIN (see the module docstring); ``self`` with the outcome.
+
+        ``entered`` is the event loop's time when the PIN arrived.
+        """
         loop = asyncio.get_running_loop()
-        entered = loop.time()
-        limit = self._pins.queue_max_seconds
+        times = quiet_times(self._pins.queue_max_seconds)
         verdict = self._pins.admission()
         if verdict is Admission.SHED:
             raise PinCheckShed(before_queuing=True)
         check = self._pins.start_verify(stored, pin)
         try:
-            await asyncio.wait({check}, timeout=limit)
+            await asyncio.wait({check}, timeout=entered + times.one_moment_after - loop.time())
             if not check.done():
                 self.spoke = True
                 await self._channel.play(Prompt.ONE_MOMENT)
-                remaining = entered + 2 * limit - loop.time()
+                remaining = entered + times.give_up_after - loop.time()
                 if remaining > 0 and not check.done():
                     await asyncio.wait({check}, timeout=remaining)
             if not check.done():

@@ -285,8 +285,8 @@ class _Call:
                 pin_keys = await channel.read_keys(Prompt.ENTER_PIN, 12, ENTRY_TIMEOUT)
             else:
                 account = known
-            pin = pin_keys.digits
-            if await self._verify(account, pin):
+            pin, entered = pin_keys.digits, asyncio.get_running_loop().time()
+            if await self._verify(account, pin, entered):
                 self.record.step("authenticated")
                 return account
             if attempt < MAX_PIN_TRIES - 1 and not self._locked:
@@ -297,7 +297,7 @@ class _Call:
         await channel.play(Prompt.AUTH_UNAVAILABLE)
         raise SentToGeneralQueue
 
-    async def _verify(self, account: str, pin: str) -> bool:
+    async def _verify(self, account: str, pin: str, entered: float) -> bool:
         """Check account and PIN; count a failure; never says which part was wrong."""
         stores = self.stores
         lookup = await stores.lockout.lookup(account or "none", self.caller_number)
@@ -305,7 +305,7 @@ class _Call:
             self._locked = True
             log.info("call=%s authentication refused: locked", self.record.call_id)
             return False
-        ok = await self._check_pin(lookup.pin_hash, pin) if pin else False
+        ok = await self._check_pin(lookup.pin_hash, pin, entered) if pin else False
         if ok and lookup.active:
             await stores.lockout.record_success(account)
             if (upgraded := await stores.pins.upgraded(lookup.pin_hash, pin)) is not None:
@@ -322,12 +322,12 @@ class _Call:
                 log.warning("call=%s lockout reached", self.record.call_id)
         return False
 
-    async def _check_pin(self, stored: str | None, pin: str) -> bool:
-        """The PIN check without a long silence (ivr/flows/pin_check.py); a caller it
-        would keep waiting past twice the limit goes to the general queue."""
+    async def _check_pin(self, stored: str | None, pin: str, entered: float) -> bool:
+        """The PIN check without a long silence (ivr/flows/pin_check.py), counted from
+        ``entered`` (loop time); a caller it would keep too long goes to the general queue."""
         check = PinCheck(self.channel, self.stores.pins)
         try:
-            return (await check.run(stored, pin)).matched
+            return (await check.run(stored, pin, entered)).matched
         except PinCheckShed as exc:
             self.record.step("auth:busy")
             await pin_load.count(self.stores.redis, pin_load.PinLoad.SHED)

@@ -19,6 +19,7 @@ from argon2 import PasswordHasher
 
 from ivr.agi.simulator import CallResult, SimulatedCall
 from ivr.config import Settings
+from ivr.domain.admission import quiet_times
 from ivr.flows.prompts import sound_exists
 from ivr.services import build_agi_server
 from ivr.store import pin_load
@@ -29,10 +30,12 @@ from tests.support.calls import EMERGENCY, UNKNOWN_CALLER, played
 from tests.support.harness import Clock, Line
 from tests.support.silence import SilenceMeter
 
-LIMIT = 0.5  # seconds of silence allowed (IVR_PIN_QUEUE_MAX_SECONDS)
-CHECK_SECONDS = 0.2  # what one PIN check costs here
-TOLERANCE = 0.25  # scheduling and loopback on a busy shared machine
-BURST = 12  # callers entering their PIN at once: past what 2 x LIMIT can check
+LIMIT = 1.0  # seconds of silence allowed (IVR_PIN_QUEUE_MAX_SECONDS)
+CHECK_SECONDS = 0.25  # what one PIN check costs here
+# Past the headroom: a shared machine at a load of 4 on 2 cores can leave the test
+# process without a core for a few hundred ms (seen: 0.45 s).
+TOLERANCE = 0.3
+BURST = 12  # callers entering their PIN at once: more than can be checked in time
 
 
 class SlowHasher(PasswordHasher):
@@ -108,10 +111,11 @@ async def test_burst_never_silent_past_the_limit_and_excess_is_shed(busy: Busy) 
     ones the checks cannot serve within twice it go to the general queue, counted."""
     calls = await asyncio.gather(*(busy.call() for _ in range(BURST)))
     for result, meter in calls:
-        assert meter.longest <= LIMIT + TOLERANCE, (meter.gaps, played(result))
+        long_gaps = [gap for gap in meter.gaps if gap[0] > LIMIT / 2]
+        assert meter.longest <= LIMIT + TOLERANCE, (long_gaps, played(result))
     gone = [result for result, _ in calls if shed(result)]
     served = [result for result, _ in calls if not shed(result)]
-    assert gone, "more callers than 2 x LIMIT can check: some are shed"
+    assert gone, "more callers than can be checked in time: some are shed"
     assert served, "the checks the box can do in time are done"
     for result in served:  # authenticated, ticket opened, the tier's queue
         assert result.variables["IVR_QUEUE"] == "support-premium-plus", result.variables
@@ -128,17 +132,17 @@ async def test_burst_never_silent_past_the_limit_and_excess_is_shed(busy: Busy) 
 async def test_one_caller_under_the_limit_hears_nothing_extra(
     stores: Stores, settings: Settings, clock: Clock
 ) -> None:
-    """Alone, a check within the limit adds nothing; one slower than the limit gets "one
-    moment" at the limit, then the call goes on (a free thread is never shed)."""
+    """Alone, a check well within the limit adds nothing; one slower than the limit gets
+    "one moment" before the limit, then the call goes on (a free thread is never shed)."""
     async for quick in busy_line(stores, settings, clock, CHECK_SECONDS):
         result, meter = await quick.call()
         assert "one-moment" not in played(result)
         assert result.variables["IVR_TICKET"]
-        assert meter.longest_after("enter-pin") < LIMIT
-    async for slow in busy_line(stores, settings, clock, LIMIT * 1.6):
+        assert meter.longest_after("enter-pin") < quiet_times(LIMIT).one_moment_after
+    async for slow in busy_line(stores, settings, clock, LIMIT * 1.2):
         result, meter = await slow.call()
         assert played(result).count("one-moment") == 1
-        assert result.variables["IVR_TICKET"]  # not shed: it finished within 2 x LIMIT
+        assert result.variables["IVR_TICKET"]  # not shed: it finished before the giving up
         assert meter.longest <= LIMIT + TOLERANCE, meter.gaps
     counts = await pin_load.counts(stores.redis)
     assert counts == {PinLoad.SHED: 0, PinLoad.ONE_MOMENT: 1}

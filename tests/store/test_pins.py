@@ -41,14 +41,14 @@ async def test_admission_follows_the_checks_queued_and_dropped() -> None:
         stored = hasher.hash("2468")
         assert pins.average_seconds >= HASH_SECONDS * 0.9  # the decoy's hash, measured
         running = pins.start_verify(stored, "2468")
-        assert pins.admission() is Admission.PROCEED  # 2 x 0.2 s: within 0.5 s
-        waiting = [pins.start_verify(stored, "2468") for _ in range(2)]
-        assert pins.admission() is Admission.ONE_MOMENT  # 4 x 0.2 s: past 0.5 s
-        waiting += [pins.start_verify(stored, "2468") for _ in range(2)]
-        assert pins.admission() is Admission.SHED  # 6 x 0.2 s: past twice 0.5 s
+        assert pins.admission() is Admission.ONE_MOMENT  # 2 x 0.2 s: past 0.375 s
+        waiting = [pins.start_verify(stored, "2468")]
+        assert pins.admission() is Admission.ONE_MOMENT  # 3 x 0.2 s: before 0.75 s
+        waiting.append(pins.start_verify(stored, "2468"))
+        assert pins.admission() is Admission.SHED  # 4 x 0.2 s: past 0.75 s
         for check in waiting:
             check.cancel()
-        await wait_for(lambda: pins.admission() is Admission.PROCEED)
+        await wait_for(lambda: pins.admission() is Admission.ONE_MOMENT)
         hasher.gate.set()
         assert await running
         await wait_for(lambda: pins.admission() is Admission.PROCEED)
