@@ -22,6 +22,7 @@ from bench import (
     durable,
     helpdesk_sync,
     lag,
+    overload,
     real_calls,
     redis_trips,
     sse,
@@ -74,6 +75,9 @@ def run_all(only: set[str] | None = None) -> list[Figure]:
             figures += sse.measure(url)
     if step("helpdesk"):
         figures += helpdesk_sync.measure()
+    if step("overload"):
+        with redis_server() as url:
+            figures += asyncio.run(overload.measure(url))
     if step("asterisk"):  # real time: about 5 minutes of calls
         figures += real_calls.measure()
     return figures
@@ -94,6 +98,7 @@ def main(argv: list[str] | None = None) -> int:
             "ami",
             "sse",
             "helpdesk",
+            "overload",
             "asterisk",
         ],
         help="run only these (repeatable)",
