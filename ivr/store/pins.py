@@ -19,6 +19,7 @@ its caller would wait (``admission``; the rules are ``ivr.domain.admission``).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import contextvars
 import functools
 import os
@@ -52,6 +53,18 @@ def below_minimum(memory_kib: int, time_cost: int) -> bool:
     return memory_kib < MEMORY_KIB or time_cost < TIME_COST
 
 
+# How much lower than the process the hashing threads run (Linux nice levels).
+HASH_NICENESS = 10
+
+
+def _yield_to_calls() -> None:
+    """Lower this hashing thread's priority: when the cores are all taken, the event
+    loop that plays the callers' prompts (and Asterisk beside it) runs first, and the
+    checks wait; the admission rules keep that wait short."""
+    with contextlib.suppress(OSError, AttributeError):  # not Linux, or not permitted
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), HASH_NICENESS)
+
+
 def hash_threads() -> int:
     """One hashing thread per core this process may use."""
     try:
@@ -73,7 +86,9 @@ class PinHasher:
         self._hasher = hasher or default_hasher()
         self.threads = threads or hash_threads()
         self.queue_max_seconds = queue_max_seconds
-        self._pool = ThreadPoolExecutor(max_workers=self.threads, thread_name_prefix="pin-hash")
+        self._pool = ThreadPoolExecutor(
+            max_workers=self.threads, thread_name_prefix="pin-hash", initializer=_yield_to_calls
+        )
         # Touched from the hashing threads and the event loop alike.
         self._lock = threading.Lock()
         self._pending = 0

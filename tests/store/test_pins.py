@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import threading
 import time
 from typing import Literal
@@ -10,7 +11,7 @@ from typing import Literal
 from argon2 import PasswordHasher
 
 from ivr.domain.admission import Admission
-from ivr.store.pins import PinHasher
+from ivr.store.pins import HASH_NICENESS, PinHasher
 from tests.support.harness import wait_for
 
 HASH_SECONDS = 0.2
@@ -57,3 +58,30 @@ async def test_admission_follows_the_checks_queued_and_dropped() -> None:
         hasher.gate.set()
         pins.close()
         await asyncio.sleep(0)
+
+
+class NicenessHasher(PasswordHasher):
+    """Notes the scheduling priority of the thread each check runs on."""
+
+    def __init__(self) -> None:
+        super().__init__(time_cost=1, memory_cost=1024, parallelism=1)
+        self.seen: list[int] = []
+
+    def verify(self, hash: str | bytes, password: str | bytes) -> Literal[True]:  # noqa: A002 (argon2's name)
+        self.seen.append(os.getpriority(os.PRIO_PROCESS, threading.get_native_id()))
+        return super().verify(hash, password)
+
+
+async def test_checks_run_below_the_event_loop() -> None:
+    """Hashing threads run at a lower priority than the loop that plays the prompts, so a
+    box whose cores are taken by checks still says "one moment" on time."""
+    hasher = NicenessHasher()
+    pins = PinHasher(hasher, threads=2)
+    try:
+        stored = await pins.hash("2468")
+        assert all(await asyncio.gather(*(pins.verify(stored, "2468") for _ in range(4))))
+    finally:
+        pins.close()
+    loop_level = os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+    assert hasher.seen
+    assert set(hasher.seen) == {min(19, loop_level + HASH_NICENESS)}
