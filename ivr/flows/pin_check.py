@@ -13,8 +13,8 @@ kept in hand for an event loop that a burst makes late):
 "One moment" plays at P even when the estimate foresaw it (``Admission.ONE_MOMENT``):
 earlier, the silence after it, up to 2 P, could be longer than L. The check runs
 in the hasher's threads while the prompt plays; its result waits at most for
-the prompt's end. ``PinCheckShed`` sends the caller to the general queue, where a person
-answers: a busy box costs them the self-service, never a long silence.
+the prompt's end. ``PinCheckShed`` sends the caller to the general queue, where a
+person answers: a busy box costs them the self-service, never a long silence.
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ from ivr.store.pins import PinHasher
 
 
 class PinCheckShed(Exception):
-    """The check would keep (or kept) the caller waiting past twice the limit."""
+    """The check would keep (or kept) the caller waiting past the giving up (2 P)."""
 
     def __init__(self, before_queuing: bool) -> None:
         super().__init__("estimated wait too long" if before_queuing else "check too slow")

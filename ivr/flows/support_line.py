@@ -324,7 +324,8 @@ class _Call:
 
     async def _check_pin(self, stored: str | None, pin: str, entered: float) -> bool:
         """The PIN check without a long silence (ivr/flows/pin_check.py), counted from
-        ``entered`` (loop time); a caller it would keep too long goes to the general queue."""
+        ``entered`` (loop time); a caller it would keep too long goes to the general queue
+        (told so: ``to_general_queue`` plays transfer-general)."""
         check = PinCheck(self.channel, self.stores.pins)
         try:
             return (await check.run(stored, pin, entered)).matched
