@@ -18,7 +18,7 @@ import argparse
 import asyncio
 
 from bench.common import ivr_serve
-from ivr.tester.load import run_load
+from ivr.tester.load import PIN_LIMIT_OUT_OF_REACH, run_load
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -37,7 +37,7 @@ def main(argv: list[str] | None = None) -> int:
         )
     else:
         # The service's own Redis in its private data directory (no IVR_REDIS_URL).
-        with ivr_serve(None, {"IVR_CLOCK_START": args.at}) as served:
+        with ivr_serve(None, {"IVR_CLOCK_START": args.at} | PIN_LIMIT_OUT_OF_REACH) as served:
             result = asyncio.run(
                 run_load(
                     served.agi_port,

@@ -52,6 +52,7 @@ from ivr.store.directory import Directory
 from ivr.store.imports import import_resellers, import_systems
 from ivr.store.pins import PinHasher, default_hasher
 from ivr.store.tickets import TicketStore
+from ivr.tester.load import PIN_LIMIT_OUT_OF_REACH
 from tests.support.asterisk import Install, find_asterisk
 from tests.support.real_line import Rig, rig
 from tests.support.switchboard import PlacedCall, Switchboard
@@ -65,6 +66,8 @@ CLOCK_START = "2026-11-25T10:00:00-06:00"  # a Wednesday morning: every tier is 
 QUEUE = "support-premium-plus"
 PIN = "2468"
 # The product's PIN cost (the rig's default is the test layer's fast hashes).
+# (With PIN_LIMIT_OUT_OF_REACH: the PIN checks' admission control sheds no caller, so the
+# rows measure what the box carries, not how it sheds.)
 PRODUCT_PIN_COST = {"IVR_PIN_HASH_MEMORY_KIB": "19456", "IVR_PIN_HASH_TIME_COST": "2"}
 FASTAGI, CLASSIC = "ivr-support-line", "ivr-support-line-agi"
 SKIPPED = "skipped: no Asterisk"
@@ -295,7 +298,7 @@ def _rig(found: Install, home: Path) -> Iterator[Rig]:
         raise RuntimeError(f"ivr prompts build failed: {built.stderr}")
     with redis_server("--appendonly", "yes", "--appendfsync", "everysec") as url, rig(
         found, home, name="bench", redis_url=url, clock_start=CLOCK_START, sounds=sounds,
-        extra=PRODUCT_PIN_COST,
+        extra=PRODUCT_PIN_COST | PIN_LIMIT_OUT_OF_REACH,
     ) as line:  # fmt: skip
         yield line
 

@@ -23,6 +23,7 @@ from bench import (
     durable,
     helpdesk_sync,
     lag,
+    overload,
     real_calls,
     redis_trips,
     sse,
@@ -75,6 +76,9 @@ def run_all(only: set[str] | None = None) -> list[Figure]:
             figures += sse.measure(url)
     if step("helpdesk"):
         figures += helpdesk_sync.measure()
+    if step("overload"):
+        with redis_server() as url:
+            figures += asyncio.run(overload.measure(url))
     if step("cli"):
         figures += cli_start.measure()
     if step("asterisk"):  # real time: about 5 minutes of calls
@@ -97,6 +101,7 @@ def main(argv: list[str] | None = None) -> int:
             "ami",
             "sse",
             "helpdesk",
+            "overload",
             "asterisk",
             "cli",
         ],

@@ -35,7 +35,7 @@ from bench.common import (
     table,
 )
 from bench.run import raise_file_limit
-from ivr.tester.load import LoadResult, run_load
+from ivr.tester.load import PIN_LIMIT_OUT_OF_REACH, LoadResult, run_load
 
 CLOCK_START = "2026-11-25T10:00:00-06:00"  # a Wednesday morning: every tier open
 CONCURRENCY = 1000
@@ -131,7 +131,7 @@ def main(argv: list[str] | None = None) -> int:
     raise_file_limit()
     print(f"bench: soak, {args.concurrency} calls for {args.duration:.0f} s ...",  # noqa: T201
           file=sys.stderr, flush=True)  # fmt: skip
-    with ivr_serve(None, {"IVR_CLOCK_START": CLOCK_START}) as served:
+    with ivr_serve(None, {"IVR_CLOCK_START": CLOCK_START} | PIN_LIMIT_OUT_OF_REACH) as served:
         run = asyncio.run(
             soak(served.agi_port, served.pid, args.concurrency, args.duration, args.pause)
         )

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from ivr.domain.admission import QUIET_LIMIT_SECONDS
 from ivr.domain.holidays import UnknownHolidayRegion, holiday_dates
 from ivr.domain.oncall import valid_dial
 from ivr.domain.records import Tier
@@ -77,6 +78,9 @@ class Settings:
     # argon2id cost of PIN hashes (OWASP's minimum by default); see ivr/store/pins.py.
     pin_hash_memory_kib: int = 19 * 1024
     pin_hash_time_cost: int = 2
+    # Seconds of silence a caller may hear while the PIN is checked: past it "one
+    # moment", past twice it the general queue (ivr/domain/admission.py).
+    pin_queue_max_seconds: float = QUIET_LIMIT_SECONDS
     failure_window_seconds: int = 3600
     sla_wall_clock: bool = False
     log_level: str = "INFO"
@@ -187,6 +191,9 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         ),
         pin_hash_time_cost=get(
             "IVR_PIN_HASH_TIME_COST", _int_range(1, 20), base.pin_hash_time_cost
+        ),
+        pin_queue_max_seconds=get(
+            "IVR_PIN_QUEUE_MAX_SECONDS", _float_range(0.1, 3600), base.pin_queue_max_seconds
         ),
         lockout_max_seconds=get(
             "IVR_LOCKOUT_MAX_SECONDS", _int_range(1, 86400 * 30), base.lockout_max_seconds

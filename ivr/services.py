@@ -84,7 +84,9 @@ def configured_pins(settings: Settings) -> PinHasher:
         log.warning("PIN hashes cost %d KiB x %d passes: under OWASP's minimum "
                     "(benchmarks only; hashes are upgraded when the cost goes up)",
                     memory, passes)  # fmt: skip
-    return PinHasher(default_hasher(memory, passes))
+    return PinHasher(
+        default_hasher(memory, passes), queue_max_seconds=settings.pin_queue_max_seconds
+    )
 
 
 def build_stores(

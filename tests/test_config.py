@@ -8,6 +8,7 @@ import ipaddress
 import pytest
 
 from ivr.config import ConfigError, load_settings
+from ivr.services import configured_pins
 
 
 def test_defaults() -> None:
@@ -102,6 +103,22 @@ def test_call_tester_settings() -> None:
     for env in ({"IVR_TESTER_DB": "-1"}, {"IVR_TESTER_CALL_SECONDS": "0"}):
         with pytest.raises(ConfigError, match=next(iter(env))):
             load_settings(env)
+
+
+def test_pin_queue_limit() -> None:
+    """Seconds of silence a PIN check may cost: 2 by default, parsed, nonsense refused,
+    and handed to the hasher that decides admission."""
+    assert load_settings({}).pin_queue_max_seconds == 2.0
+    settings = load_settings({"IVR_PIN_QUEUE_MAX_SECONDS": "1.5"})
+    assert settings.pin_queue_max_seconds == 1.5
+    pins = configured_pins(settings.with_overrides(pin_hash_memory_kib=8, pin_hash_time_cost=1))
+    try:
+        assert pins.queue_max_seconds == 1.5
+    finally:
+        pins.close()
+    for value in ("0", "-1", "soon", "100000"):
+        with pytest.raises(ConfigError, match="IVR_PIN_QUEUE_MAX_SECONDS"):
+            load_settings({"IVR_PIN_QUEUE_MAX_SECONDS": value})
 
 
 def test_pin_hash_cost() -> None:

@@ -23,6 +23,7 @@ class Prompt(StrEnum):
     ENTER_PIN_OR_STAR = "enter-pin-or-star"
     AUTH_FAILED = "auth-failed"
     AUTH_UNAVAILABLE = "auth-unavailable"
+    ONE_MOMENT = "one-moment"
     TICKET_IN_HAND = "ticket-in-hand"
     TICKET_IN_HAND_READ_BACK = "ticket-in-hand-read-back"
     TICKET_IN_HAND_CUSTOMER = "ticket-in-hand-customer"

@@ -9,6 +9,7 @@ is sent to the general queue, and the call record is written.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import datetime as dt
 import logging
@@ -44,7 +45,10 @@ from ivr.flows.escalation import (
     opened_on,
     say_response_due,
 )
+from ivr.flows.pin_check import PinCheck, PinCheckShed
 from ivr.flows.prompts import Prompt
+from ivr.runtime.log_throttle import LogThrottle, suffix
+from ivr.store import pin_load
 from ivr.store.stores import Stores
 
 log = logging.getLogger("ivr.flows.support_line")
@@ -131,6 +135,8 @@ class SupportLine:
         self._queues = queues
         self._clock = clock
         self._allow_call_time = allow_call_time
+        # Shed callers come in bursts: one log line per interval says how many.
+        self._overload_log = LogThrottle()
 
     async def __call__(self, channel: Channel, query: Mapping[str, str]) -> None:
         """Run one call; never raises for the caller's or the store's faults."""
@@ -141,7 +147,7 @@ class SupportLine:
             caller_id=normalize_phone(channel.caller_id) or ANONYMOUS,
             route_name="support-line",
         )
-        call = _Call(self._stores, self._queues, channel, record, clock)
+        call = _Call(self._stores, self._queues, channel, record, clock, self._overload_log)
         try:
             if "at" in query:  # ``ivr call --at`` tells the user which time was used
                 used = record.started.isoformat() if clock is not self._clock else "ignored"
@@ -186,10 +192,12 @@ class _Call:
         channel: Channel,
         record: CallRecord,
         clock: Callable[[], dt.datetime],
+        overload_log: LogThrottle,
     ) -> None:
         self.stores = stores
         self.queues = queues
         self.clock = clock
+        self.overload_log = overload_log
         self.channel = channel
         self.record = record
         self.caller_number = record.caller_id
@@ -285,8 +293,8 @@ class _Call:
                 pin_keys = await channel.read_keys(Prompt.ENTER_PIN, 12, ENTRY_TIMEOUT)
             else:
                 account = known
-            pin = pin_keys.digits
-            if await self._verify(account, pin):
+            pin, entered = pin_keys.digits, asyncio.get_running_loop().time()
+            if await self._verify(account, pin, entered):
                 self.record.step("authenticated")
                 return account
             if attempt < MAX_PIN_TRIES - 1 and not self._locked:
@@ -297,7 +305,7 @@ class _Call:
         await channel.play(Prompt.AUTH_UNAVAILABLE)
         raise SentToGeneralQueue
 
-    async def _verify(self, account: str, pin: str) -> bool:
+    async def _verify(self, account: str, pin: str, entered: float) -> bool:
         """Check account and PIN; count a failure; never says which part was wrong."""
         stores = self.stores
         lookup = await stores.lockout.lookup(account or "none", self.caller_number)
@@ -305,7 +313,7 @@ class _Call:
             self._locked = True
             log.info("call=%s authentication refused: locked", self.record.call_id)
             return False
-        ok = await stores.pins.verify(lookup.pin_hash, pin) if pin else False
+        ok = await self._check_pin(lookup.pin_hash, pin, entered) if pin else False
         if ok and lookup.active:
             await stores.lockout.record_success(account)
             if (upgraded := await stores.pins.upgraded(lookup.pin_hash, pin)) is not None:
@@ -321,6 +329,27 @@ class _Call:
             if self._locked:
                 log.warning("call=%s lockout reached", self.record.call_id)
         return False
+
+    async def _check_pin(self, stored: str | None, pin: str, entered: float) -> bool:
+        """The PIN check without a long silence (ivr/flows/pin_check.py), counted from
+        ``entered`` (loop time); a caller it would keep too long goes to the general queue
+        (told so: ``to_general_queue`` plays transfer-general)."""
+        check = PinCheck(self.channel, self.stores.pins)
+        try:
+            return (await check.run(stored, pin, entered)).matched
+        except PinCheckShed as exc:
+            self.record.step("auth:busy")
+            await pin_load.count(self.stores.redis, pin_load.PinLoad.SHED)
+            held = self.overload_log.admit("pin-shed", asyncio.get_running_loop().time())
+            if held is not None:
+                log.warning(
+                    "call=%s PIN check shed (%s, limit %.1f s): to the general queue%s",
+                    self.record.call_id, exc, self.stores.pins.queue_max_seconds, suffix(held),
+                )  # fmt: skip
+            raise SentToGeneralQueue from None
+        finally:
+            if check.spoke:
+                await pin_load.count(self.stores.redis, pin_load.PinLoad.ONE_MOMENT)
 
     # Step 3: Host ID, read back, confirmed.
     async def ask_system(self, account: str) -> System:

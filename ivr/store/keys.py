@@ -37,6 +37,8 @@ AMI_HEARTBEAT = f"{PREFIX}:ami:heartbeat"  # present (with a TTL) while a consum
 # Held in the call tester's scratch database (IVR_TESTER_DB) while a test call runs.
 TESTER_LOCK = f"{PREFIX}:tester:lock"
 USERS = f"{PREFIX}:users"  # set of dashboard account names
+# Hash: PIN checks under load (fields in ivr/store/pin_load.py) -> count, every worker's.
+PIN_LOAD = f"{PREFIX}:pin:load"
 
 
 def reseller(account: str) -> str:

@@ -5,9 +5,16 @@ from __future__ import annotations
 import logging
 
 from aiohttp import web
-from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Gauge, generate_latest
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    generate_latest,
+)
 from redis.exceptions import RedisError
 
+from ivr.store import pin_load
 from ivr.web.context import AMI_CONFIGURED, CLOCK, LIVE, REDIS, RELAY
 from ivr.web.security import Access, access
 
@@ -38,6 +45,7 @@ async def metrics(request: web.Request) -> web.StreamResponse:
     registry = CollectorRegistry()
     try:
         board = await request.app[LIVE].board(request.app[CLOCK]())
+        pin_counts = await pin_load.counts(request.app[REDIS])
     except (RedisError, OSError):
         raise web.HTTPServiceUnavailable(text="Redis unreachable") from None
     labels = ["queue"]
@@ -64,6 +72,13 @@ async def metrics(request: web.Request) -> web.StreamResponse:
     Gauge("ivr_ami_up", "1 while the AMI link is up", registry=registry).set(
         1 if board["ami"]["state"] == "up" else 0
     )
+    # PIN checks that met a busy box (every worker's, since the data was made).
+    one_moment = Counter("ivr_pin_one_moment", "Callers told one moment while their PIN was "
+                         "checked", registry=registry)  # fmt: skip
+    one_moment.inc(pin_counts[pin_load.PinLoad.ONE_MOMENT])
+    shed = Counter("ivr_pin_shed", "Callers sent to the general queue: their PIN check would "
+                   "wait past twice IVR_PIN_QUEUE_MAX_SECONDS", registry=registry)  # fmt: skip
+    shed.inc(pin_counts[pin_load.PinLoad.SHED])
     relay = request.app[RELAY]
     Gauge("ivr_web_live_clients", "Browsers following live updates", registry=registry).set(
         len(relay.listeners)

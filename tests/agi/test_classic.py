@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Literal, TextIO
 
 import pytest
+from argon2 import PasswordHasher
 
 from ivr.agi.classic import StdioRunner, agi_environment, script_route
 from ivr.agi.protocol import (
@@ -46,6 +47,8 @@ from ivr.agi.simulator import (
 from ivr.domain.records import Ticket
 from ivr.flows.prompts import sound_exists
 from ivr.flows.routes import ONCALL_ACCEPT, ONCALL_MESSAGE, SUPPORT_LINE
+from ivr.store import pin_load
+from ivr.store.pin_load import PinLoad
 from ivr.store.stores import Stores
 from tests.support.calls import EMERGENCY, UNKNOWN_CALLER
 from tests.support.dialplan import (
@@ -784,3 +787,28 @@ def test_script_dialplan_runs_only_scripts_that_exist() -> None:
     code = "\n".join(line.split(";", 1)[0] for line in text.splitlines())
     assert "agi://" not in code
     assert "IVR_AGI_URL" not in code
+
+
+# A classic AGI script on a busy box: a process per call with a hashing pool of its
+# own, so no queue is shared and nothing is estimated; what protects its caller is
+# the clock. The reseller's stored hash is made costly (argon2 reads the cost from
+# the hash), so the check outlasts a limit of 0.1 s as on a box whose cores are taken.
+# About 0.3 s of one core or more: three times past the point the check is given up.
+COSTLY_HASH = PasswordHasher(time_cost=10, memory_cost=32 * 1024, parallelism=1)
+SMALLEST_PIN_LIMIT = 0.1  # IVR_PIN_QUEUE_MAX_SECONDS
+
+
+async def test_slow_check_says_one_moment_then_sheds_to_the_general_queue(
+    stores: Stores, redis_url: str, tmp_path: Path
+) -> None:
+    """The script plays "one moment" before the limit, gives the check up, hands the caller
+    to the general queue and counts it where every worker's counts are."""
+    await stores.directory.set_pin_hash("1001", COSTLY_HASH.hash("2468"))
+    environ = script_environ(redis_url, tmp_path, IVR_PIN_QUEUE_MAX_SECONDS=str(SMALLEST_PIN_LIMIT))
+    run = await run_script(SUPPORT_LINE_SCRIPT, environ, tmp_path, strict_call(EMERGENCY))
+    assert_clean(run)
+    played = [step.text for step in run.result.steps if step.kind == "play"]
+    assert played[-2:] == ["ivr/one-moment", "ivr/transfer-general"], played
+    assert run.result.variables["IVR_QUEUE"] == "support-general"
+    assert "IVR_TICKET" not in run.result.variables
+    assert (await pin_load.counts(stores.redis))[PinLoad.SHED] == 1

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from ivr.tester.load import run_load
+from ivr.tester.load import PIN_LIMIT_OUT_OF_REACH, run_load
 from tests.support.serve import ivr_serve
 
 pytestmark = pytest.mark.slow
@@ -13,7 +13,9 @@ pytestmark = pytest.mark.slow
 async def test_200_concurrent_calls_all_get_tickets() -> None:
     """200 calls at once: none fails, every ticket number is distinct, memory stays bounded."""
     # The service's own Redis in its private data directory, the clock at a Wednesday 10:00.
-    with ivr_serve(None, {"IVR_CLOCK_START": "2026-11-25T10:00:00-06:00"}) as served:
+    # The PIN checks' admission control kept out of reach: every call must get a ticket.
+    environ = {"IVR_CLOCK_START": "2026-11-25T10:00:00-06:00"} | PIN_LIMIT_OUT_OF_REACH
+    with ivr_serve(None, environ) as served:
         result = await run_load(
             served.agi_port, served.pid, calls=200, concurrency=200, duration=120, pause=0.05
         )

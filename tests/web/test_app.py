@@ -13,7 +13,7 @@ from redis.asyncio import Redis
 
 from ivr.config import Settings
 from ivr.domain.queues import Queue
-from ivr.store import keys
+from ivr.store import keys, pin_load
 from ivr.store.live import LiveStore
 from ivr.store.stores import Stores
 from ivr.web.app import ROUTES, watch_ami
@@ -225,6 +225,16 @@ async def test_health_and_metrics(web: Web, redis: Redis, settings: Settings) ->
             text = await response.text()
     assert 'ivr_queue_callers{queue="support-premium"} 0.0' in text
     assert "ivr_ami_up 0.0" in text
+
+
+async def test_metrics_count_pin_checks_on_a_busy_box(web: Web, redis: Redis) -> None:
+    """Callers told "one moment" and callers shed to the general queue, every worker's."""
+    for event in (pin_load.PinLoad.SHED, pin_load.PinLoad.SHED, pin_load.PinLoad.ONE_MOMENT):
+        await pin_load.count(redis, event)
+    async with aiohttp.ClientSession() as client, client.get(f"{web.base}/metrics") as response:
+        text = await response.text()
+    assert "ivr_pin_shed_total 2.0" in text
+    assert "ivr_pin_one_moment_total 1.0" in text
 
 
 async def test_live_stream_sends_the_board_then_changes(
