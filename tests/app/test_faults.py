@@ -12,7 +12,6 @@ import contextlib
 import json
 import os
 import shutil
-import signal
 import socket
 import subprocess
 import sys
@@ -30,6 +29,7 @@ from ivr.tester.load import rss_kb
 from tests.support.calls import EMERGENCY, played
 from tests.support.harness import free_port
 from tests.support.pin_guard import PinGuard
+from tests.support.stopping import astop_process, stop_process
 
 # A normal request: each opens its own ticket (emergencies for one Host ID join one).
 REQUEST = "2 1001# 2468# 234567# 1 #"
@@ -59,8 +59,7 @@ class RedisProcess:
     def stop(self) -> None:
         """Terminate and wait: the port refuses connections afterwards."""
         if self.process is not None and self.process.poll() is None:
-            self.process.terminate()
-            self.process.wait(10)
+            stop_process(self.process, f"redis-server on port {self.port}", 10)
 
 
 def wait_listening(port: int, timeout: float = 30) -> None:
@@ -125,8 +124,7 @@ async def serve(redis_port: int, tmp: Path, guard: PinGuard, **env: str) -> Asyn
         yield Service(port, process, log)
         assert process.poll() is None, "ivr serve died"
     finally:
-        process.send_signal(signal.SIGTERM)
-        await asyncio.to_thread(process.wait, 40)
+        await astop_process(process, "ivr serve", 40)
         guard.check(log.read_text(encoding="utf-8", errors="replace"), f"ivr serve log {log}")
 
 
