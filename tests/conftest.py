@@ -1,4 +1,7 @@
-"""Shared fixtures: a real redis-server per test session, stores, a FastAGI server."""
+"""Shared fixtures: a real redis-server per test session, stores, a FastAGI server.
+
+Every teardown is bounded (``tests/support/stopping.py``): a part that does not stop
+fails the test by name instead of hanging the suite."""
 
 from __future__ import annotations
 
@@ -20,6 +23,7 @@ from tests.support.harness import OPEN_HOURS, Clock, Line
 from tests.support.helpdesk_receiver import Receiver
 from tests.support.pin_guard import PinGuard, PinGuardHandler, collect_pins
 from tests.support.redis_server import redis_server
+from tests.support.stopping import STOP_SECONDS, within
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -89,7 +93,7 @@ async def redis(
         yield client
         await pin_guard.check_redis(client, request.node.nodeid)
     finally:
-        await client.aclose()
+        await within("the test's Redis client", client.aclose(), STOP_SECONDS)
 
 
 @pytest.fixture(scope="session")
@@ -126,7 +130,7 @@ async def line(stores: Stores, settings: Settings, clock: Clock) -> AsyncIterato
     try:
         yield Line(server, host, port)
     finally:
-        await server.close()
+        await within("the FastAGI server", server.close(), STOP_SECONDS)
 
 
 @pytest.fixture
@@ -137,4 +141,4 @@ async def receiver() -> AsyncIterator[Receiver]:
     try:
         yield hook
     finally:
-        await hook.stop()
+        await within("the helpdesk receiver", hook.stop(), STOP_SECONDS)

@@ -17,7 +17,7 @@ from redis.asyncio import Redis
 
 from ivr.config import Settings
 from ivr.runtime.log_throttle import LogThrottle
-from ivr.runtime.tasks import Retry, retry_forever
+from ivr.runtime.tasks import Retry, retry_forever, stop_task
 from ivr.store.accounts import Accounts
 from ivr.store.calendar import CalendarRules, CalendarStore
 from ivr.store.directory import Directory
@@ -55,6 +55,9 @@ log = logging.getLogger("ivr.web")
 # Requests are small forms and JSON; anything larger is refused before it is read.
 MAX_REQUEST_BYTES = 64 * 1024
 AMI_WATCH_SECONDS = 5.0
+# How long a stop waits for requests still running once every event stream was ended
+# (aiohttp waits this long, then cancels them and waits as long again; its default is 60 s).
+STOP_REQUESTS_SECONDS = 5.0
 
 ROUTES = [
     web.get("/login", views.login_get),
@@ -140,11 +143,9 @@ async def _end_streams(app: web.Application) -> None:
 
 
 async def _ami_watch_lifetime(app: web.Application) -> AsyncIterator[None]:
-    task = asyncio.create_task(watch_ami(app[LIVE], app[RELAY]))
+    task = asyncio.create_task(watch_ami(app[LIVE], app[RELAY]), name="web: AMI state watch")
     yield
-    task.cancel()
-    with contextlib.suppress(asyncio.CancelledError):
-        await task
+    await stop_task(task)
 
 
 async def watch_ami(live: LiveStore, relay: Relay, every: float = AMI_WATCH_SECONDS) -> None:
@@ -164,17 +165,17 @@ async def watch_ami(live: LiveStore, relay: Relay, every: float = AMI_WATCH_SECO
 
 
 async def _relay_lifetime(app: web.Application) -> AsyncIterator[None]:
-    task = asyncio.create_task(app[RELAY].run())
+    task = asyncio.create_task(app[RELAY].run(), name="web: live updates")
     yield
-    task.cancel()
-    with contextlib.suppress(asyncio.CancelledError):
-        await task
+    await stop_task(task)
 
 
 @contextlib.asynccontextmanager
 async def running_web(app: web.Application, host: str, port: int) -> AsyncIterator[int]:
     """Serve the app until the block ends; yields the bound port (0 picks a free one)."""
-    runner = web.AppRunner(app, access_log=None, handle_signals=False)
+    runner = web.AppRunner(
+        app, access_log=None, handle_signals=False, shutdown_timeout=STOP_REQUESTS_SECONDS
+    )
     await runner.setup()
     try:  # a port already taken still stops the app's background tasks
         site = web.TCPSite(runner, host, port)

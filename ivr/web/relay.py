@@ -52,11 +52,16 @@ class Relay:
         self.delivered = 0
         self.dropped = 0
         self._lost = False
+        self._closed = False
 
     def add(self) -> Listener:
-        """A new browser."""
+        """A new browser (once the server is stopping, one already told to go: a stream
+        still being signed in when ``close_all`` ran must not hold the stop)."""
         listener = Listener()
-        self.listeners.add(listener)
+        if self._closed:
+            listener.dropped.set()
+        else:
+            self.listeners.add(listener)
         return listener
 
     def remove(self, listener: Listener) -> None:
@@ -64,7 +69,8 @@ class Relay:
         self.listeners.discard(listener)
 
     def close_all(self) -> None:
-        """The server is stopping: end every browser's stream now."""
+        """The server is stopping: end every browser's stream now, and any added later."""
+        self._closed = True
         for listener in list(self.listeners):
             listener.dropped.set()
             with contextlib.suppress(asyncio.QueueFull):

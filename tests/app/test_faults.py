@@ -12,7 +12,6 @@ import contextlib
 import json
 import os
 import shutil
-import signal
 import socket
 import subprocess
 import sys
@@ -30,6 +29,7 @@ from ivr.tester.load import rss_kb
 from tests.support.calls import EMERGENCY, played
 from tests.support.harness import free_port
 from tests.support.pin_guard import PinGuard
+from tests.support.stopping import astop_process, stop_process
 
 # A normal request: each opens its own ticket (emergencies for one Host ID join one).
 REQUEST = "2 1001# 2468# 234567# 1 #"
@@ -59,8 +59,7 @@ class RedisProcess:
     def stop(self) -> None:
         """Terminate and wait: the port refuses connections afterwards."""
         if self.process is not None and self.process.poll() is None:
-            self.process.terminate()
-            self.process.wait(10)
+            stop_process(self.process, f"redis-server on port {self.port}", 10)
 
 
 def wait_listening(port: int, timeout: float = 30) -> None:
@@ -125,8 +124,7 @@ async def serve(redis_port: int, tmp: Path, guard: PinGuard, **env: str) -> Asyn
         yield Service(port, process, log)
         assert process.poll() is None, "ivr serve died"
     finally:
-        process.send_signal(signal.SIGTERM)
-        await asyncio.to_thread(process.wait, 40)
+        await astop_process(process, "ivr serve", 40)
         guard.check(log.read_text(encoding="utf-8", errors="replace"), f"ivr serve log {log}")
 
 
@@ -244,6 +242,16 @@ async def test_slow_redis_calls_complete_and_run_side_by_side(
     assert together < single * 2.5, (single, together)
 
 
+async def closed_by_peer(reader: asyncio.StreamReader) -> bool:
+    """Whether the other side closed the connection: the end of the stream, or the error
+    the trickler's next byte met after the close (a reset or a broken pipe, when it was
+    sent before this side read the end: seen on a loaded machine)."""
+    try:
+        return await reader.read() == b""
+    except (ConnectionResetError, BrokenPipeError):
+        return True
+
+
 async def test_silent_and_trickling_peers_are_cut_off(
     redis_process: RedisProcess, tmp_path: Path, pin_guard: PinGuard
 ) -> None:
@@ -253,6 +261,10 @@ async def test_silent_and_trickling_peers_are_cut_off(
         redis_process.port, tmp_path, pin_guard,
         IVR_AGI_HEADER_TIMEOUT="1.5", IVR_AGI_MAX_CONNECTIONS="12",
     ) as service:  # fmt: skip
+        # The baseline after one call: argon2's working memory (tens of MiB, kept by the
+        # allocator once freed, so counted at most once) is not the peers' cost.
+        warm = await service.call(EMERGENCY, caller="9725550611")
+        assert "IVR_TICKET" in warm.variables
         baseline = rss_kb(service.process.pid)
         idle = [await asyncio.open_connection("127.0.0.1", service.port) for _ in range(8)]
         trickle_reader, trickle = await asyncio.open_connection("127.0.0.1", service.port)
@@ -270,7 +282,7 @@ async def test_silent_and_trickling_peers_are_cut_off(
         over = [await asyncio.open_connection("127.0.0.1", service.port) for _ in range(6)]
         for reader, _ in [*over, (trickle_reader, trickle), *idle]:
             async with asyncio.timeout(5):
-                assert await reader.read() == b""  # closed by the service
+                assert await closed_by_peer(reader)
         dripping.cancel()
         for _, writer in [*over, (trickle_reader, trickle), *idle]:
             writer.close()

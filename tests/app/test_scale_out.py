@@ -18,6 +18,7 @@ from ivr.flows.prompts import sound_exists
 from ivr.store.stores import Stores
 from tests.support.calls import EMERGENCY
 from tests.support.harness import free_port
+from tests.support.stopping import stop_process
 
 pytestmark = pytest.mark.slow
 
@@ -72,9 +73,7 @@ async def workers(
         yield pair
     finally:
         for worker in pair:
-            if worker.process.poll() is None:
-                worker.process.terminate()
-                worker.process.wait(20)
+            stop_process(worker.process, f"ivr serve worker on port {worker.port}", 20)
 
 
 def call(dtmf: str, caller: str = "9725550100") -> SimulatedCall:

@@ -32,6 +32,7 @@ from ivr.store.pins import PinHasher
 from tests.support.calls import EMERGENCY
 from tests.support.harness import OPEN_HOURS, Clock, free_port, wait_for
 from tests.support.helpdesk_receiver import SECRET, Receiver, eventually
+from tests.support.stopping import stop_process
 
 pytestmark = pytest.mark.slow
 
@@ -238,8 +239,7 @@ async def test_service_killed_after_confirming_delivers_after_restart(
         await ready(second, log2)
         await eventually(lambda: outbox_empty(redis), timeout=20)
     finally:
-        second.terminate()
-        second.wait(20)
+        stop_process(second, "ivr serve (the restarted one)", 20)
     assert receiver.distinct().keys() == {f"ivr-ticket-{number}-1"}
     assert all(d.signed for d in receiver.accepted)
 

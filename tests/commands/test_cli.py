@@ -22,6 +22,7 @@ from ivr.store import keys
 from ivr.store.stores import Stores
 from tests.support.harness import OPEN_HOURS, Clock, Line, free_port
 from tests.support.oncall import ROTATION
+from tests.support.stopping import stop_process
 
 IVR = [sys.executable, "-m", "ivr.cli"]
 
@@ -149,8 +150,7 @@ def served(tmp_path: Path) -> Iterator[tuple[int, subprocess.Popen[bytes], dict[
     try:
         yield port, process, env
     finally:
-        process.terminate()
-        process.wait(20)
+        stop_process(process, "ivr serve", 20)
         log.close()
 
 

@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from tests.support.harness import free_port
+from tests.support.stopping import stop_process
 
 
 @contextlib.contextmanager
@@ -42,5 +43,4 @@ def redis_server(workdir: Path) -> Iterator[str]:
     try:
         yield f"redis://127.0.0.1:{port}/0"
     finally:
-        process.terminate()
-        process.wait(10)
+        stop_process(process, f"redis-server on port {port}", 10)

@@ -16,6 +16,7 @@ from ivr.store.accounts import Accounts, UserRole
 from ivr.tester.engine import CallTester
 from ivr.web.app import create_app, running_web
 from tests.support.harness import OPEN_HOURS, Clock
+from tests.support.stopping import STOP_SECONDS, within
 
 SUPERVISOR = ("sam", "sam-watches-the-queues")
 ADMIN = ("ada", "ada-changes-the-data")
@@ -45,8 +46,12 @@ async def running_dashboard(
     await accounts.add(ADMIN[0], UserRole.ADMIN, ADMIN[1], OPEN_HOURS)
     clock = Clock(OPEN_HOURS)
     app = create_app(redis, settings, clock, accounts=accounts, call_tester=call_tester)
-    async with running_web(app, "127.0.0.1", 0) as port:
+    serving = running_web(app, "127.0.0.1", 0)
+    port = await serving.__aenter__()
+    try:
         yield Web(f"http://127.0.0.1:{port}", accounts, clock)
+    finally:  # bounded: the app's own stop bounds are 5 s per phase (ivr/web/app.py)
+        await within("the web app", serving.__aexit__(None, None, None), STOP_SECONDS)
 
 
 def browser() -> aiohttp.ClientSession:

@@ -29,6 +29,7 @@ from ivr.flows.prompts import sound_exists
 from tests.support.browser_harness import launched_chromium, sign_in_page
 from tests.support.fake_ami import FakeAmi, FakeEntry, queue_with_agent
 from tests.support.harness import free_port
+from tests.support.stopping import astop_process
 
 pytestmark = pytest.mark.slow
 
@@ -81,8 +82,7 @@ async def served(ami: FakeAmi, tmp_path: Path) -> AsyncIterator[Served]:
         assert found, "the demo printed no dashboard account"
         yield Served(agi_port, f"http://127.0.0.1:{web_port}", found.group(1))
     finally:
-        process.terminate()
-        await asyncio.to_thread(process.wait, 20)
+        await astop_process(process, "ivr serve", 20)
     assert found.group(1) not in log.read_text().replace(found.group(0), ""), "password logged"
 
 
