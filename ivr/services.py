@@ -15,6 +15,9 @@ from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING
 
 from redis.asyncio import BlockingConnectionPool, Redis
+from redis.asyncio.retry import Retry
+from redis.backoff import NoBackoff
+from redis.exceptions import ConnectionError as RedisConnectionError
 
 from ivr.agi.server import FastAgiServer, ServerLimits
 from ivr.config import Settings
@@ -54,6 +57,12 @@ def redis_client(url: str) -> Redis:
         socket_connect_timeout=2,
         socket_timeout=5,
         health_check_interval=30,
+        # A pooled connection the server closed (a Redis restart, a proxy's idle cut)
+        # can still be handed out in the instant before its close is seen: the command
+        # is sent once more on a fresh connection instead of failing the caller's call.
+        # A ticket's commit sent twice is written once (ivr/store/ticket_opening.py).
+        retry=Retry(NoBackoff(), 1),
+        retry_on_error=[RedisConnectionError],
     )
     client: Redis = Redis.from_pool(pool)  # the client owns and closes its pool
     return client

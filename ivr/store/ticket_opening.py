@@ -34,8 +34,11 @@ from ivr.store import keys
 # ARGV[1] the ticket hash prefix; ARGV[2] the counter's offset (its first number - 1);
 # ARGV[3] "1" to read the two indexes (an emergency); ARGV[4] "commit" or "read".
 # For a commit, ARGV[5..9] the snapshot decided on (index's number, its hash's digest,
-# the newest helpdesk ticket, its digest, the new number or "" when joining), then
-# each write as: command, key count, argument count, arguments.
+# the newest helpdesk ticket, its digest, the new number or "" when joining), ARGV[10]
+# the call id of a new ticket ("" none), then each write as: command, key count,
+# argument count, arguments. A commit sent again after its reply was lost (the client
+# retries once on a dropped connection) finds the new number's ticket already opened
+# by its call and answers {"written"} without writing it twice.
 # Answers {"snapshot"|"moved", index's number, digest, hash, newest, digest, hash,
 # next free number}, or {"written"}.
 _SCRIPT = """
@@ -69,12 +72,16 @@ until redis.call('EXISTS', prefix .. number) == 0
 local snapshot = {'snapshot', current, current_digest, current_hash,
                   newest, newest_digest, newest_hash, number}
 if ARGV[4] ~= 'commit' then return snapshot end
+if ARGV[9] ~= '' and ARGV[10] ~= ''
+    and redis.call('HGET', prefix .. ARGV[9], 'call_id') == ARGV[10] then
+  return {'written'}
+end
 if ARGV[5] ~= current or ARGV[6] ~= current_digest or ARGV[7] ~= newest
     or ARGV[8] ~= newest_digest or (ARGV[9] ~= '' and ARGV[9] ~= number) then
   snapshot[1] = 'moved'
   return snapshot
 end
-local k, a = 4, 10
+local k, a = 4, 11
 while a <= #ARGV do
   local command = {ARGV[a]}
   local key_count, arg_count = tonumber(ARGV[a + 1]), tonumber(ARGV[a + 2])
@@ -190,11 +197,12 @@ class OpeningScript:
         return _snapshot(cast(list[object], reply))
 
     async def commit(
-        self, indexes: Indexes, seen: Snapshot, number: str, writes: Writes
+        self, indexes: Indexes, seen: Snapshot, number: str, writes: Writes, call_id: str = ""
     ) -> Snapshot | None:
         """Round trip 2: ``writes`` if Redis still holds ``seen`` (and ``number`` is still
         the next free one; "" when no number is taken). None when written, else the
-        snapshot that moved."""
+        snapshot that moved. With ``call_id``, a ticket ``number`` that this call already
+        opened (the same commit, retried after a lost reply) counts as written."""
         write_keys: list[str] = []
         write_args: list[str] = []
         for name, command_keys, args in writes.commands:
@@ -207,7 +215,7 @@ class OpeningScript:
                 args=[
                     keys.ticket(""), self._offset, indexes.read, "commit",
                     seen.current, seen.digests[0], seen.newest, seen.digests[1], number,
-                    *write_args,
+                    call_id, *write_args,
                 ],
             ),
         )  # fmt: skip

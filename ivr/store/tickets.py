@@ -185,7 +185,8 @@ class TicketStore:
                     new, taken, callback_at, oncall_chain, set_index=new.emergency
                 )
                 writes.set(keys.TICKET_SEQUENCE, str(int(taken) - FIRST_NUMBER + 1))
-            moved = await self._opening.commit(indexes, seen, taken, writes)
+            opener = new.call_id if taken else ""
+            moved = await self._opening.commit(indexes, seen, taken, writes, opener)
             if moved is None:
                 return ticket
             seen = moved
