@@ -301,12 +301,19 @@ def to_the_minute(variables: dict[str, str]) -> dict[str, str]:
 
 def without_call_specifics(commands: Sequence[str], ticket: str, call_id: str) -> list[str]:
     """Commands with the ticket number and call id (the recording's name) made generic, and
-    the times said to the minute."""
+    the times said or set to the minute (each side's clock runs from the same moment, so
+    on a loaded machine the script can reach its ticket a second or two later)."""
     generic = [c.replace(ticket, "<ticket>").replace(call_id, "<call>") for c in commands]
     return [
-        re.sub(r'^SAY DATETIME "(\d+)"', lambda m: f'SAY DATETIME "{int(m[1]) // 60}m"', c)
+        _ISO_SECONDS.sub(
+            r"\1",
+            re.sub(r'^SAY DATETIME "(\d+)"', lambda m: f'SAY DATETIME "{int(m[1]) // 60}m"', c),
+        )
         for c in generic
     ]
+
+
+_ISO_SECONDS = re.compile(r"(\d{4}-\d\d-\d\dT\d\d:\d\d):\d\d")
 
 
 # ---------------------------------------------------------------------------
